@@ -1,0 +1,35 @@
+// The verbs of the netctl command line: one file per verb in src/cli, all listed here.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "netctl/base/log.h"
+
+namespace netctl::cli {
+
+struct GlobalOptions {
+  int verbosity = 0;
+  log::Format logFormat = log::Format::kText;
+  std::string root;  // state root: --root, else $NETCTL_ROOT, else /run/netctl
+};
+
+// A verb gets the arguments after its name and returns the process exit code.
+using VerbFn = int (*)(const GlobalOptions&, const std::vector<std::string>& args);
+
+struct Verb {
+  const char* name;
+  const char* summary;
+  VerbFn run;
+};
+
+int runDoctor(const GlobalOptions&, const std::vector<std::string>& args);
+
+inline const std::vector<Verb>& verbs() {
+  static const std::vector<Verb> all = {
+      {"doctor", "check what this machine supports for netctl", runDoctor},
+  };
+  return all;
+}
+
+}  // namespace netctl::cli

@@ -1,0 +1,133 @@
+#include "netctl/net/netns.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "netctl/base/fs.h"
+
+namespace netctl::netns {
+namespace {
+
+constexpr const char* kIpNetnsDir = "/run/netns";
+
+// `ip netns` makes its directory a shared bind mount of itself so that unmounting a
+// namespace propagates to mount namespaces created since; we do the same for ours.
+Result<void> ensureSharedMountDir(const std::string& dir) {
+  NETCTL_TRY(fs::makeDirs(dir));
+  if (::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) == 0) return {};
+  if (errno != EINVAL) return errnoError(fmt::format("making {} a shared mount", dir));
+  // Not a mount point yet: bind it onto itself first.
+  if (::mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0)
+    return errnoError(fmt::format("bind-mounting {} onto itself", dir));
+  if (::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0)
+    return errnoError(fmt::format("making {} a shared mount", dir));
+  return {};
+}
+
+}  // namespace
+
+Result<Handle> Handle::dup() const {
+  int fd = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return errnoError(fmt::format("duplicating netns handle {}", name_));
+  return Handle(UniqueFd(fd), name_);
+}
+
+Result<ino_t> Handle::inode() const {
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) != 0) return errnoError(fmt::format("stat of netns {}", name_));
+  return st.st_ino;
+}
+
+Result<Handle> openPath(const std::string& path) {
+  auto fd = NETCTL_TRYC(fs::open(path, O_RDONLY), "opening network namespace {}", path);
+  return Handle(std::move(fd), path);
+}
+
+Result<Handle> openPid(pid_t pid) {
+  auto fd = NETCTL_TRYC(fs::open(fmt::format("/proc/{}/ns/net", pid), O_RDONLY),
+                        "opening network namespace of pid {}", pid);
+  return Handle(std::move(fd), fmt::format("pid {}", pid));
+}
+
+Result<Handle> current() {
+  auto fd = NETCTL_TRY(fs::open("/proc/thread-self/ns/net", O_RDONLY));
+  return Handle(std::move(fd), "current");
+}
+
+Result<Handle> fromFd(int fd) {
+  int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return errnoError(fmt::format("duplicating netns fd {}", fd));
+  return Handle(UniqueFd(copy), fmt::format("fd {}", fd));
+}
+
+std::string namedPath(const std::string& stateRoot, const std::string& name) {
+  return fmt::format("{}/netns/{}", stateRoot, name);
+}
+
+Result<Handle> createNamed(const std::string& stateRoot, const std::string& name) {
+  const std::string dir = stateRoot + "/netns";
+  const std::string path = namedPath(stateRoot, name);
+  const std::string link = fmt::format("{}/{}", kIpNetnsDir, name);
+  auto where = fmt::format("creating network namespace {}", name);
+
+  NETCTL_TRYC(ensureSharedMountDir(dir), "{}", where);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) return withContext(errnoError(path), where);
+  ::close(fd);
+
+  // The new namespace is made on this thread, pinned by a bind mount, and left at once.
+  auto original = NETCTL_TRYC(current(), "{}", where);
+  if (::unshare(CLONE_NEWNET) != 0) {
+    auto err = errnoError("unshare(CLONE_NEWNET)");
+    ::unlink(path.c_str());
+    return withContext(std::move(err), where);
+  }
+  int mounted = ::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr);
+  int mountErrno = errno;
+  if (::setns(original.fd(), CLONE_NEWNET) != 0) {
+    // Staying in the wrong namespace would misdirect everything after: nothing sane is left.
+    std::perror("netctl: returning to the original network namespace");
+    std::abort();
+  }
+  if (mounted != 0) {
+    ::unlink(path.c_str());
+    return withContext(sysError(mountErrno, "bind-mounting it"), where);
+  }
+
+  NETCTL_TRYC(fs::makeDirs(kIpNetnsDir), "{}", where);
+  if (::symlink(path.c_str(), link.c_str()) != 0 && errno != EEXIST)
+    return withContext(errnoError(fmt::format("linking {} to {}", link, path)), where);
+  return openPath(path);
+}
+
+Result<void> removeNamed(const std::string& stateRoot, const std::string& name) {
+  const std::string path = namedPath(stateRoot, name);
+  const std::string link = fmt::format("{}/{}", kIpNetnsDir, name);
+  if (::unlink(link.c_str()) != 0 && errno != ENOENT) return errnoError(fmt::format("removing {}", link));
+  if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+    return errnoError(fmt::format("unmounting network namespace {}", path));
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errnoError(fmt::format("removing {}", path));
+  return {};
+}
+
+Result<ScopedEnter> ScopedEnter::enter(const Handle& ns) {
+  auto original = NETCTL_TRY(fs::open("/proc/thread-self/ns/net", O_RDONLY));
+  if (::setns(ns.fd(), CLONE_NEWNET) != 0) return errnoError(fmt::format("entering network namespace {}", ns.name()));
+  return ScopedEnter(std::move(original));
+}
+
+ScopedEnter::~ScopedEnter() {
+  if (!original_) return;
+  if (::setns(original_.get(), CLONE_NEWNET) != 0) {
+    std::perror("netctl: returning to the original network namespace");
+    std::abort();
+  }
+}
+
+}  // namespace netctl::netns

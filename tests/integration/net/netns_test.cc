@@ -1,0 +1,55 @@
+#include "netctl/net/netns.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "netctl/base/fs.h"
+#include "support/sandbox.h"
+
+namespace netctl {
+namespace {
+
+TEST(Netns, CreateNamedIsVisibleToIpNetnsAndDistinct) {
+  const auto& root = sandbox::info().stateRoot;
+  auto ns = netns::createNamed(root, "t-alpha");
+  ASSERT_TRUE(ns) << ns.error().what();
+  auto here = netns::current();
+  ASSERT_TRUE(here);
+  EXPECT_NE(ns->inode().value(), here->inode().value());
+  // `ip netns` lists /run/netns; our entry is a link to the pinned namespace.
+  auto viaLink = netns::openPath("/run/netns/t-alpha");
+  ASSERT_TRUE(viaLink) << viaLink.error().what();
+  EXPECT_EQ(viaLink->inode().value(), ns->inode().value());
+
+  auto again = netns::createNamed(root, "t-alpha");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind(), Error::Kind::kConflict);
+
+  ASSERT_TRUE(netns::removeNamed(root, "t-alpha"));
+  EXPECT_FALSE(fs::exists("/run/netns/t-alpha"));
+  EXPECT_FALSE(fs::exists(netns::namedPath(root, "t-alpha")));
+  EXPECT_TRUE(netns::removeNamed(root, "t-alpha"));  // already gone is fine
+}
+
+TEST(Netns, RunInEntersAndReturns) {
+  auto ns = netns::createNamed(sandbox::info().stateRoot, "t-beta");
+  ASSERT_TRUE(ns);
+  ino_t outside = netns::current()->inode().value();
+  auto inside = netns::runIn(*ns, []() -> Result<ino_t> { return netns::current()->inode(); });
+  ASSERT_TRUE(inside);
+  EXPECT_EQ(*inside, ns->inode().value());
+  EXPECT_EQ(netns::current()->inode().value(), outside);
+  ASSERT_TRUE(netns::removeNamed(sandbox::info().stateRoot, "t-beta"));
+}
+
+TEST(Netns, OpenPidAndMissingPath) {
+  auto self = netns::openPid(::getpid());
+  ASSERT_TRUE(self);
+  EXPECT_EQ(self->inode().value(), netns::current()->inode().value());
+  auto missing = netns::openPath("/run/netns/none");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind(), Error::Kind::kNotFound);
+}
+
+}  // namespace
+}  // namespace netctl
