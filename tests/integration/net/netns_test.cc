@@ -53,3 +53,27 @@ TEST(Netns, OpenPidAndMissingPath) {
 
 }  // namespace
 }  // namespace netctl
+
+#include "netctl/net/sysctl.h"
+
+namespace netctl {
+namespace {
+
+TEST(Sysctl, SetIsPerNamespaceAndReturnsThePreviousValue) {
+  auto ns = netns::createNamed(sandbox::info().stateRoot, "t-sysctl");
+  ASSERT_TRUE(ns);
+  auto here = netns::current().value();
+  std::string outside = sysctl::get(here, "net.ipv4.ip_forward").value();
+  auto previous = sysctl::set(*ns, "net.ipv4.ip_forward", "1");
+  ASSERT_TRUE(previous) << previous.error().what();
+  EXPECT_EQ(*previous, "0");
+  EXPECT_EQ(sysctl::get(*ns, "net.ipv4.ip_forward").value(), "1");
+  EXPECT_EQ(sysctl::get(here, "net.ipv4.ip_forward").value(), outside);
+  auto bad = sysctl::set(*ns, "net.ipv4.conf.nosuchif.rp_filter", "2");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().what().find("net.ipv4.conf.nosuchif.rp_filter"), std::string::npos);
+  ASSERT_TRUE(netns::removeNamed(sandbox::info().stateRoot, "t-sysctl"));
+}
+
+}  // namespace
+}  // namespace netctl
