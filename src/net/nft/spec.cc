@@ -1,0 +1,2 @@
+// Port-mapping spec parser (filled in next).
+namespace netctl::nft {}
