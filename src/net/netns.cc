@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "netctl/base/fs.h"
 
@@ -64,6 +65,19 @@ Result<Handle> fromFd(int fd) {
   int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) return errnoError(fmt::format("duplicating netns fd {}", fd));
   return Handle(UniqueFd(copy), fmt::format("fd {}", fd));
+}
+
+Result<Handle> createAnonymous() {
+  // unshare on a short-lived thread, so the calling thread never leaves its namespace.
+  Result<Handle> made = unsupported("not run");
+  std::thread([&made] {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      made = withContext(errnoError("unshare(CLONE_NEWNET)"), "creating a scratch network namespace");
+      return;
+    }
+    made = current();
+  }).join();
+  return made;
 }
 
 std::string namedPath(const std::string& stateRoot, const std::string& name) {

@@ -37,6 +37,10 @@ Result<Handle> openPid(pid_t pid);
 Result<Handle> current();
 Result<Handle> fromFd(int fd);  // dups fd
 
+// A new, empty, unnamed network namespace that lives as long as the returned handle (and
+// anything opened inside it). For probes and scratch work that must not touch the caller's own.
+Result<Handle> createAnonymous();
+
 // <stateRoot>/netns/<name>: the bind mount that keeps a named namespace alive.
 std::string namedPath(const std::string& stateRoot, const std::string& name);
 // Creates a new, empty network namespace (lo down) pinned at namedPath and linked as

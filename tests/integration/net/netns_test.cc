@@ -77,3 +77,17 @@ TEST(Sysctl, SetIsPerNamespaceAndReturnsThePreviousValue) {
 
 }  // namespace
 }  // namespace netctl
+
+namespace netctl {
+namespace {
+
+TEST(Netns, AnonymousIsNewAndLeavesTheCallerWhereItWas) {
+  ino_t before = netns::current()->inode().value();
+  auto scratch = netns::createAnonymous();
+  ASSERT_TRUE(scratch) << scratch.error().what();
+  EXPECT_NE(scratch->inode().value(), before);
+  EXPECT_EQ(netns::current()->inode().value(), before);
+}
+
+}  // namespace
+}  // namespace netctl
