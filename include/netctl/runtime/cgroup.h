@@ -82,7 +82,8 @@ struct Hierarchy {
   bool unified = false;                  // cgroup2
   std::vector<std::string> controllers;  // v1: from the mount options (incl. "name=systemd");
                                          // v2: cgroup.controllers of the root
-  std::string ownPath;                   // this process's cgroup in it ("/" or "/a/b")
+  std::string ownPath;                   // this process's cgroup in it, relative to mountPoint
+                                         // ("/" or "/a/b"); "" when outside the mount's view
 };
 struct Layout {
   Mode mode = Mode::kV2;
