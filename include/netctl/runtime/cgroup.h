@@ -22,12 +22,13 @@ namespace netctl::cgroup {
 
 enum class Mode { kV1, kV2, kHybrid };
 
+// Default member initializers let callers write Limits{.pids = 5} under -Wextra.
 struct Limits {
-  std::optional<uint64_t> memoryBytes;  // v1 memory.limit_in_bytes, v2 memory.max
-  std::optional<double> cpus;           // as quota/period: 1.5 = one and a half CPUs
-  std::optional<uint64_t> cpuWeight;    // 1..10000 (v2 cpu.weight; v1 cpu.shares mapped as runc)
-  std::optional<uint64_t> pids;         // pids.max
-  std::string cpuset;                   // cpuset.cpus, e.g. "0-1"; empty = inherit
+  std::optional<uint64_t> memoryBytes{};  // v1 memory.limit_in_bytes, v2 memory.max
+  std::optional<double> cpus{};           // as quota/period: 1.5 = one and a half CPUs
+  std::optional<uint64_t> cpuWeight{};    // 1..10000 (v2 cpu.weight; v1 cpu.shares mapped as runc)
+  std::optional<uint64_t> pids{};         // pids.max
+  std::string cpuset{};                   // cpuset.cpus, e.g. "0-1"; empty = inherit
 };
 
 Result<Mode> detect();

@@ -1,0 +1,418 @@
+// cgroups on the real machine (hybrid on ours), under $NETCTL_CGROUP_PARENT inside our own
+// cgroup. Every assertion reads the kernel's files or /proc directly, with paths computed here
+// from /proc/self/cgroup, not from what the Group reports.
+#include "netctl/runtime/cgroup.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "netctl/base/process.h"
+
+namespace netctl::cgroup {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+bool isDir(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Our own cgroup directory per hierarchy, keyed by the controllers field ("" = cgroup2),
+// worked out the plain way the sandbox and leakcheck.sh do.
+std::map<std::string, std::string> ownDirs() {
+  std::map<std::string, std::string> out;
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    std::string ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    std::string mount;
+    if (ctrls.empty()) {
+      mount = isDir("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+      if (!isDir(mount + "/cgroup.controllers") && !std::ifstream(mount + "/cgroup.controllers")) continue;
+    } else {
+      std::string n = ctrls.starts_with("name=") ? ctrls.substr(5) : ctrls;
+      mount = "/sys/fs/cgroup/" + n;
+      if (!isDir(mount)) mount = "/sys/fs/cgroup/" + n.substr(0, n.find(','));
+      if (!isDir(mount)) continue;
+    }
+    out[ctrls] = mount + (path == "/" ? "" : path);
+  }
+  return out;
+}
+
+// Where the group must be, per hierarchy.
+std::map<std::string, std::string> expectedDirs(const std::string& name) {
+  auto out = ownDirs();
+  for (auto& [ctrls, dir] : out) dir += "/" + defaultParent() + "/" + name;
+  return out;
+}
+
+std::string dirOf(const std::string& name, const std::string& controller) {
+  for (const auto& [ctrls, dir] : expectedDirs(name)) {
+    std::string list = "," + ctrls + ",";
+    if (list.find("," + controller + ",") != std::string::npos) return dir;
+  }
+  return expectedDirs(name).at("");  // v2: the one directory
+}
+
+bool isV2() { return detect().value() == Mode::kV2; }
+
+std::set<pid_t> procsIn(const std::string& dir) {
+  std::set<pid_t> out;
+  std::ifstream in(dir + "/cgroup.procs");
+  pid_t p;
+  while (in >> p) out.insert(p);
+  return out;
+}
+
+// A child that waits for a byte on a pipe before running body(), so it can be attached
+// first. body runs in the forked child and must only use async-signal-safe calls.
+struct Gated {
+  ChildProcess child;
+  int go = -1;
+  template <typename F>
+  explicit Gated(F body) {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(fds[1]);
+      char c;
+      if (::read(fds[0], &c, 1) != 1) ::_exit(99);
+      body();
+      ::_exit(0);
+    }
+    ::close(fds[0]);
+    child = ChildProcess(pid);
+    go = fds[1];
+  }
+  void start() {
+    char c = 'g';
+    (void)!::write(go, &c, 1);
+    ::close(go);
+    go = -1;
+  }
+  ~Gated() {
+    if (go >= 0) ::close(go);
+  }
+};
+
+class CgroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::getenv("NETCTL_CGROUP_PARENT")) GTEST_SKIP() << "not in the sandbox";
+  }
+  // Whatever a failed test left behind goes, so one failure does not leak cgroups.
+  void TearDown() override {
+    for (const char* name : {"limits", "attach", "pids", "oom", "cpu", "bad", "tiny", "twice"})
+      if (auto g = Group::open(defaultParent(), name)) (void)g->destroy();
+    if (auto g = Group::open(defaultParent() + "/lab/sub", "node")) (void)g->destroy();
+    for (const auto& [ctrls, dir] : ownDirs()) {
+      ::rmdir((dir + "/" + defaultParent() + "/lab/sub").c_str());
+      ::rmdir((dir + "/" + defaultParent() + "/lab").c_str());
+    }
+  }
+  // No directory of the group is left in any hierarchy.
+  void expectGone(const std::string& name) {
+    for (const auto& [ctrls, dir] : expectedDirs(name)) EXPECT_FALSE(isDir(dir)) << dir;
+  }
+};
+
+TEST_F(CgroupTest, DetectAndDescribeAgreeWithTheKernel) {
+  auto mode = detect();
+  ASSERT_TRUE(mode) << mode.error().what();
+  auto layout = describe();
+  ASSERT_TRUE(layout) << layout.error().what();
+  EXPECT_EQ(layout->mode, *mode);
+  // Every hierarchy listed in /proc/self/cgroup with a visible mount is described.
+  auto own = ownDirs();
+  for (const auto& h : layout->hierarchies) {
+    std::string dir = h.mountPoint + (h.ownPath == "/" ? "" : h.ownPath);
+    bool listed = false;
+    for (const auto& [ctrls, d] : own) listed |= d == dir;
+    EXPECT_TRUE(listed) << dir;
+  }
+  if (*mode == Mode::kHybrid) {
+    EXPECT_EQ(layout->hierarchies.size(), own.size());
+    // The unified tree of a hybrid machine lists its controllers (hugetlb on ours).
+    auto un = std::find_if(layout->hierarchies.begin(), layout->hierarchies.end(),
+                           [](const Hierarchy& h) { return h.unified; });
+    ASSERT_NE(un, layout->hierarchies.end());
+    std::string controllers = slurp(un->mountPoint + "/cgroup.controllers");
+    for (const auto& c : un->controllers) EXPECT_THAT(controllers, HasSubstr(c));
+  }
+}
+
+TEST_F(CgroupTest, CreateWritesTheLimitsAndDestroyRemovesEveryDirectory) {
+  Limits l;
+  l.memoryBytes = 64ull << 20;
+  l.cpus = 0.5;
+  l.cpuWeight = 100;
+  l.pids = 20;
+  l.cpuset = "0";
+  auto g = Group::create(defaultParent(), "limits", l);
+  ASSERT_TRUE(g) << g.error().what();
+  auto want = expectedDirs("limits");
+  for (const auto& [ctrls, dir] : want) EXPECT_TRUE(isDir(dir)) << dir;
+  auto paths = g->paths();
+  std::set<std::string> got(paths.begin(), paths.end());
+  for (const auto& [ctrls, dir] : want) EXPECT_TRUE(got.contains(dir)) << dir;
+  if (!isV2()) {
+    EXPECT_EQ(slurp(dirOf("limits", "memory") + "/memory.limit_in_bytes"), "67108864");
+    EXPECT_EQ(slurp(dirOf("limits", "cpu") + "/cpu.cfs_quota_us"), "50000");
+    EXPECT_EQ(slurp(dirOf("limits", "cpu") + "/cpu.cfs_period_us"), "100000");
+    EXPECT_EQ(slurp(dirOf("limits", "cpu") + "/cpu.shares"), "2597");
+    EXPECT_FALSE(slurp(dirOf("limits", "cpuset") + "/cpuset.mems").empty());  // copied down
+  } else {
+    EXPECT_EQ(slurp(dirOf("limits", "memory") + "/memory.max"), "67108864");
+    EXPECT_EQ(slurp(dirOf("limits", "cpu") + "/cpu.max"), "50000 100000");
+    EXPECT_EQ(slurp(dirOf("limits", "cpu") + "/cpu.weight"), "100");
+  }
+  EXPECT_EQ(slurp(dirOf("limits", "pids") + "/pids.max"), "20");
+  EXPECT_EQ(slurp(dirOf("limits", "cpuset") + "/cpuset.cpus"), "0");
+
+  ASSERT_TRUE(g->destroy());
+  expectGone("limits");
+  EXPECT_TRUE(g->destroy()) << "a second destroy is fine";
+  // The shared parent stays: it belongs to whoever made it (here the sandbox).
+  for (const auto& [ctrls, dir] : ownDirs()) EXPECT_TRUE(isDir(dir + "/" + defaultParent())) << dir;
+}
+
+TEST_F(CgroupTest, AttachedChildIsInEveryHierarchy) {
+  auto g = Group::create(defaultParent(), "attach", Limits{.cpuset = "0"});
+  ASSERT_TRUE(g) << g.error().what();
+  ChildProcess child(::fork());
+  if (child.pid() == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  ASSERT_TRUE(g->attach(child.pid())) << "cpuset.cpus/mems copied down, or attach fails";
+  for (const auto& [ctrls, dir] : expectedDirs("attach"))
+    EXPECT_TRUE(procsIn(dir).contains(child.pid())) << dir;
+  // /proc/<pid>/cgroup names the group in every hierarchy.
+  std::string own = slurp(fmt::format("/proc/{}/cgroup", child.pid()));
+  std::istringstream lines(own);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    EXPECT_THAT(line, HasSubstr("/" + defaultParent() + "/attach")) << line;
+    ++n;
+  }
+  EXPECT_EQ(n, static_cast<int>(ownDirs().size()));
+  auto pids = g->pids();
+  ASSERT_TRUE(pids);
+  EXPECT_EQ(*pids, std::vector<pid_t>{child.pid()});
+
+  auto reopened = Group::open(defaultParent(), "attach");
+  ASSERT_TRUE(reopened) << reopened.error().what();
+  EXPECT_EQ(reopened->paths(), g->paths());
+  ASSERT_TRUE(reopened->destroy());
+  auto status = child.wait();
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
+  expectGone("attach");
+  auto gone = Group::open(defaultParent(), "attach");
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().kind(), Error::Kind::kNotFound);
+}
+
+TEST_F(CgroupTest, PidsLimitStopsAForkLoop) {
+  auto g = Group::create(defaultParent(), "pids", Limits{.pids = 5});
+  ASSERT_TRUE(g) << g.error().what();
+  // The child forks sleepers until fork fails; its exit code is the number it made, or 200
+  // when fork failed with something other than EAGAIN.
+  Gated loop([] {
+    int made = 0;
+    for (; made < 50; ++made) {
+      pid_t p = ::fork();
+      if (p == 0) { ::pause(); ::_exit(0); }
+      if (p < 0) ::_exit(errno == EAGAIN ? made : 200);
+    }
+    ::_exit(made);
+  });
+  ASSERT_TRUE(loop.child.valid());
+  ASSERT_TRUE(g->attach(loop.child.pid()));
+  loop.start();
+  auto status = loop.child.wait();
+  ASSERT_TRUE(status);
+  ASSERT_TRUE(WIFEXITED(*status));
+  EXPECT_EQ(WEXITSTATUS(*status), 4) << "5 tasks: the loop itself and 4 sleepers";
+  EXPECT_EQ(procsIn(dirOf("pids", "pids")).size(), 4u);
+  EXPECT_THAT(slurp(dirOf("pids", "pids") + "/pids.events"), ::testing::Not(HasSubstr("max 0")));
+  // destroy kills the orphaned sleepers (not our children) and removes everything.
+  ASSERT_TRUE(g->destroy());
+  expectGone("pids");
+}
+
+TEST_F(CgroupTest, MemoryHogIsOomKilledAtTheLimit) {
+  auto g = Group::create(defaultParent(), "oom", Limits{.memoryBytes = 32ull << 20});
+  ASSERT_TRUE(g) << g.error().what();
+  Gated hog([] {
+    const size_t size = 256ull << 20;
+    void* m = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) ::_exit(2);
+    auto* p = static_cast<volatile char*>(m);
+    for (size_t i = 0; i < size; i += 4096) p[i] = 1;  // touch every page
+    ::_exit(0);
+  });
+  ASSERT_TRUE(hog.child.valid());
+  ASSERT_TRUE(g->attach(hog.child.pid()));
+  hog.start();
+  auto status = hog.child.wait();
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << "status " << *status;
+  if (!isV2()) {
+    EXPECT_THAT(slurp(dirOf("oom", "memory") + "/memory.oom_control"), ::testing::ContainsRegex("oom_kill [1-9]"));
+    EXPECT_NE(slurp(dirOf("oom", "memory") + "/memory.failcnt"), "0");
+  } else {
+    EXPECT_THAT(slurp(dirOf("oom", "memory") + "/memory.events"), ::testing::ContainsRegex("oom_kill [1-9]"));
+  }
+  ASSERT_TRUE(g->destroy());
+  expectGone("oom");
+}
+
+// CPU time used by the group, in seconds.
+double cpuSeconds(const std::string& name) {
+  if (isV2()) {
+    std::string stat = slurp(dirOf(name, "cpu") + "/cpu.stat");
+    return std::stod(stat.substr(stat.find("usage_usec ") + 11)) / 1e6;
+  }
+  return std::stod(slurp(dirOf(name, "cpuacct") + "/cpuacct.usage")) / 1e9;
+}
+
+[[noreturn]] void spin() {
+  volatile unsigned long x = 0;
+  for (;;) {
+    unsigned long y = x;
+    x = y + 1;
+  }
+}
+
+TEST_F(CgroupTest, CpuQuotaHoldsSpinnersNearIt) {
+  // Two spinners want two CPUs; the quota allows half of one. The top weight keeps the other
+  // work on this 2-CPU machine from starving the group below its quota during the measurement.
+  auto g = Group::create(defaultParent(), "cpu", Limits{.cpus = 0.5, .cpuWeight = 10000});
+  ASSERT_TRUE(g) << g.error().what();
+  std::vector<ChildProcess> spinners;
+  for (int i = 0; i < 2; ++i) {
+    ChildProcess c(::fork());
+    if (c.pid() == 0) spin();
+    ASSERT_TRUE(g->attach(c.pid()));
+    spinners.push_back(std::move(c));
+  }
+  std::this_thread::sleep_for(200ms);
+  double before = cpuSeconds("cpu");
+  auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(1s);
+  double used = cpuSeconds("cpu") - before;
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double share = used / wall;
+  std::printf("cpu quota 0.5: the group used %.3f CPU over %.2f s\n", share, wall);
+  EXPECT_GT(share, 0.5 * 0.7) << "used " << used << " s in " << wall << " s";
+  EXPECT_LT(share, 0.5 * 1.3) << "used " << used << " s in " << wall << " s";
+  ASSERT_TRUE(g->destroy());
+  for (auto& c : spinners) {
+    auto st = c.wait();
+    ASSERT_TRUE(st);
+    EXPECT_TRUE(WIFSIGNALED(*st) && WTERMSIG(*st) == SIGKILL);
+  }
+  expectGone("cpu");
+}
+
+TEST_F(CgroupTest, ImpossibleLimitsGiveAClearErrorAndLeaveNothing) {
+  auto bad = Group::create(defaultParent(), "bad", Limits{.memoryBytes = 64ull << 20, .cpuset = "99"});
+  ASSERT_FALSE(bad);
+  std::string msg = bad.error().what();
+  EXPECT_THAT(msg, HasSubstr("cpuset.cpus"));
+  EXPECT_THAT(msg, HasSubstr("\"99\""));
+  EXPECT_THAT(msg, HasSubstr("cgroup bad"));
+  expectGone("bad");
+
+  auto tiny = Group::create(defaultParent(), "tiny", Limits{.memoryBytes = 1});
+  ASSERT_FALSE(tiny);
+  EXPECT_EQ(tiny.error().kind(), Error::Kind::kInvalidInput);
+  EXPECT_THAT(tiny.error().what(), HasSubstr("memory limit 1"));
+  expectGone("tiny");
+
+  auto weight = Group::create(defaultParent(), "weight", Limits{.cpuWeight = 0});
+  ASSERT_FALSE(weight);
+  EXPECT_EQ(weight.error().kind(), Error::Kind::kInvalidInput);
+
+  for (const char* name : {"..", "a/b", ""}) {
+    auto r = Group::create(defaultParent(), name, {});
+    ASSERT_FALSE(r) << name;
+    EXPECT_EQ(r.error().kind(), Error::Kind::kInvalidInput);
+  }
+  auto climb = Group::create("../escape", "x", {});
+  ASSERT_FALSE(climb);
+  EXPECT_EQ(climb.error().kind(), Error::Kind::kInvalidInput);
+}
+
+TEST_F(CgroupTest, CreatingAnExistingGroupConflictsAndKeepsIt) {
+  auto g = Group::create(defaultParent(), "twice", {});
+  ASSERT_TRUE(g) << g.error().what();
+  auto again = Group::create(defaultParent(), "twice", {});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind(), Error::Kind::kConflict);
+  for (const auto& [ctrls, dir] : expectedDirs("twice")) EXPECT_TRUE(isDir(dir)) << dir;
+  ASSERT_TRUE(g->destroy());
+  expectGone("twice");
+}
+
+TEST_F(CgroupTest, NestedParentsAndSubCgroupsAreHandled) {
+  // Intermediate parents are made in every hierarchy (with cpuset values copied down, or the
+  // attach below fails with ENOSPC on v1).
+  std::string parent = defaultParent() + "/lab/sub";
+  auto g = Group::create(parent, "node", Limits{.pids = 10});
+  ASSERT_TRUE(g) << g.error().what();
+  ChildProcess child(::fork());
+  if (child.pid() == 0) { ::pause(); ::_exit(0); }
+  ASSERT_TRUE(g->attach(child.pid()));
+  // Someone (a nested runtime) made a sub-cgroup inside and moved a process there.
+  std::string inner = g->pathFor("pids") + "/inner";
+  ASSERT_EQ(::mkdir(inner.c_str(), 0755), 0);
+  ChildProcess grandchild(::fork());
+  if (grandchild.pid() == 0) { ::pause(); ::_exit(0); }
+  ASSERT_TRUE(std::ofstream(inner + "/cgroup.procs") << grandchild.pid());
+  ASSERT_TRUE(g->destroy());
+  for (auto* c : {&child, &grandchild}) {
+    auto st = c->wait();
+    ASSERT_TRUE(st);
+    EXPECT_TRUE(WIFSIGNALED(*st) && WTERMSIG(*st) == SIGKILL);
+  }
+  EXPECT_FALSE(isDir(inner));
+  for (const auto& [ctrls, dir] : ownDirs()) {
+    std::string lab = dir + "/" + defaultParent() + "/lab";
+    EXPECT_FALSE(isDir(lab + "/sub/node")) << lab;
+    EXPECT_TRUE(isDir(lab + "/sub")) << "the parent is the caller's to remove: " << lab;
+    EXPECT_EQ(::rmdir((lab + "/sub").c_str()), 0) << lab;
+    EXPECT_EQ(::rmdir(lab.c_str()), 0) << lab;
+  }
+}
+
+}  // namespace
+}  // namespace netctl::cgroup
