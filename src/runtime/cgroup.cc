@@ -216,8 +216,13 @@ std::string defaultParent() {
 
 Result<Group> Group::create(const std::string& parent, const std::string& name,
                             const Limits& limits) {
-  NETCTL_TRYC(validate(limits), "cgroup {}", name);
   auto layout = NETCTL_TRYC(describe(), "cgroup {}", name);
+  return create(layout, parent, name, limits);
+}
+
+Result<Group> Group::create(const Layout& layout, const std::string& parent,
+                            const std::string& name, const Limits& limits) {
+  NETCTL_TRYC(validate(limits), "cgroup {}", name);
   auto ts = NETCTL_TRYC(targets(layout, parent, name), "cgroup {}", name);
   auto need = needed(limits);
 
@@ -309,6 +314,10 @@ Result<Group> Group::create(const std::string& parent, const std::string& name,
 
 Result<Group> Group::open(const std::string& parent, const std::string& name) {
   auto layout = NETCTL_TRYC(describe(), "cgroup {}", name);
+  return open(layout, parent, name);
+}
+
+Result<Group> Group::open(const Layout& layout, const std::string& parent, const std::string& name) {
   auto ts = NETCTL_TRYC(targets(layout, parent, name), "cgroup {}", name);
   Group g;
   g.mode_ = layout.mode;

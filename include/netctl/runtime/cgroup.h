@@ -31,7 +31,10 @@ struct Limits {
   std::string cpuset{};                   // cpuset.cpus, e.g. "0-1"; empty = inherit
 };
 
+// The mode, from the mounted hierarchies (the same source Group uses, see describe()).
 Result<Mode> detect();
+
+struct Layout;
 
 // $NETCTL_CGROUP_PARENT when set, otherwise "netctl".
 std::string defaultParent();
@@ -55,6 +58,14 @@ class Group {
   Result<void> destroy();
   // The directories, for diagnostics.
   std::vector<std::string> paths() const;
+
+  // The same with a layout read once by the caller (describe()), so creating many groups
+  // does not re-read mountinfo each time; tests also use it to drive the v2 code on the
+  // unified tree of a hybrid machine.
+  static Result<Group> create(const Layout& layout, const std::string& parent,
+                              const std::string& name, const Limits& limits);
+  static Result<Group> open(const Layout& layout, const std::string& parent,
+                            const std::string& name);
 
   // The directory of the given v1 controller ("memory", "cpu", ...) or, on v2, the one
   // directory; empty when the controller is not available.

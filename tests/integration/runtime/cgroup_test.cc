@@ -8,6 +8,8 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,7 +130,7 @@ class CgroupTest : public ::testing::Test {
   }
   // Whatever a failed test left behind goes, so one failure does not leak cgroups.
   void TearDown() override {
-    for (const char* name : {"limits", "attach", "pids", "oom", "cpu", "bad", "tiny", "twice"})
+    for (const char* name : {"limits", "attach", "pids", "oom", "cpu", "bad", "tiny", "twice", "v2"})
       if (auto g = Group::open(defaultParent(), name)) (void)g->destroy();
     if (auto g = Group::open(defaultParent() + "/lab/sub", "node")) (void)g->destroy();
     for (const auto& [ctrls, dir] : ownDirs()) {
@@ -156,6 +158,15 @@ TEST_F(CgroupTest, DetectAndDescribeAgreeWithTheKernel) {
     for (const auto& [ctrls, d] : own) listed |= d == dir;
     EXPECT_TRUE(listed) << dir;
   }
+  // The runtimes' statfs test, read independently (notes/runtime.md 2.1).
+  struct statfs root {}, unified {};
+  ASSERT_EQ(::statfs("/sys/fs/cgroup", &root), 0);
+  bool unifiedIsCgroup2 = ::statfs("/sys/fs/cgroup/unified", &unified) == 0 &&
+                          unified.f_type == CGROUP2_SUPER_MAGIC;
+  Mode statfsMode = root.f_type == CGROUP2_SUPER_MAGIC ? Mode::kV2
+                    : unifiedIsCgroup2                 ? Mode::kHybrid
+                                                       : Mode::kV1;
+  EXPECT_EQ(*mode, statfsMode);
   if (*mode == Mode::kHybrid) {
     EXPECT_EQ(layout->hierarchies.size(), own.size());
     // The unified tree of a hybrid machine lists its controllers (hugetlb on ours).
@@ -350,6 +361,7 @@ TEST_F(CgroupTest, ImpossibleLimitsGiveAClearErrorAndLeaveNothing) {
   EXPECT_THAT(msg, HasSubstr("cpuset.cpus"));
   EXPECT_THAT(msg, HasSubstr("\"99\""));
   EXPECT_THAT(msg, HasSubstr("cgroup bad"));
+  std::printf("error for cpuset 99: %s\n", msg.c_str());
   expectGone("bad");
 
   auto tiny = Group::create(defaultParent(), "tiny", Limits{.memoryBytes = 1});
@@ -411,6 +423,47 @@ TEST_F(CgroupTest, NestedParentsAndSubCgroupsAreHandled) {
     EXPECT_TRUE(isDir(lab + "/sub")) << "the parent is the caller's to remove: " << lab;
     EXPECT_EQ(::rmdir((lab + "/sub").c_str()), 0) << lab;
     EXPECT_EQ(::rmdir(lab.c_str()), 0) << lab;
+  }
+}
+
+// The v2 code (one directory, cgroup.kill, controller checks) driven on the unified tree of
+// this hybrid machine by handing create() a v2 layout of just that tree.
+TEST_F(CgroupTest, V2CodeOnTheUnifiedTree) {
+  auto real = describe();
+  ASSERT_TRUE(real) << real.error().what();
+  if (real->mode == Mode::kV1) GTEST_SKIP() << "no cgroup2 mount (CONFIG_CGROUPS cgroup2 not mounted)";
+  Layout v2{.mode = Mode::kV2, .hierarchies = {}};
+  for (const auto& h : real->hierarchies)
+    if (h.unified) v2.hierarchies.push_back(h);
+  ASSERT_EQ(v2.hierarchies.size(), 1u);
+  std::string dir = expectedDirs("v2").at("");
+
+  auto g = Group::create(v2, defaultParent(), "v2", {});
+  ASSERT_TRUE(g) << g.error().what();
+  EXPECT_EQ(g->paths(), std::vector<std::string>{dir});
+  EXPECT_EQ(g->pathFor("memory"), dir);
+  ChildProcess child(::fork());
+  if (child.pid() == 0) { ::pause(); ::_exit(0); }
+  ASSERT_TRUE(g->attach(child.pid()));
+  EXPECT_TRUE(procsIn(dir).contains(child.pid()));
+  EXPECT_THAT(slurp(fmt::format("/proc/{}/cgroup", child.pid())),
+              HasSubstr("0::/" + defaultParent() + "/v2"));
+  auto reopened = Group::open(v2, defaultParent(), "v2");
+  ASSERT_TRUE(reopened) << reopened.error().what();
+  ASSERT_TRUE(reopened->destroy());
+  auto st = child.wait();
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(WIFSIGNALED(*st) && WTERMSIG(*st) == SIGKILL);
+  EXPECT_FALSE(isDir(dir));
+
+  // A limit whose controller this tree lacks is refused before anything is made.
+  const auto& have = v2.hierarchies[0].controllers;
+  if (std::find(have.begin(), have.end(), "pids") == have.end()) {
+    auto pids = Group::create(v2, defaultParent(), "v2", Limits{.pids = 5});
+    ASSERT_FALSE(pids);
+    EXPECT_EQ(pids.error().kind(), Error::Kind::kUnsupported);
+    EXPECT_THAT(pids.error().what(), HasSubstr("no pids controller"));
+    EXPECT_FALSE(isDir(dir));
   }
 }
 
