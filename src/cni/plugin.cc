@@ -1,0 +1,171 @@
+#include "netctl/cni/plugin.h"
+
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace netctl::cni {
+
+using nlohmann::json;
+
+std::string versionReply(std::string_view stdinText) {
+  std::string version(kLatestVersion);
+  json j = json::parse(stdinText.begin(), stdinText.end(), nullptr, false);
+  if (!j.is_discarded() && j.is_object()) {
+    auto v = j.find("cniVersion");
+    if (v != j.end() && v->is_string() && Version::parse(v->get<std::string>())) version = v->get<std::string>();
+  }
+  json out;
+  out["cniVersion"] = version;
+  out["supportedVersions"] = json::array();
+  for (auto s : kSupportedVersions) out["supportedVersions"].push_back(std::string(s));
+  return out.dump();
+}
+
+namespace {
+
+// The request's version for error replies, best effort (errors before parsing succeed too).
+std::string sniffVersion(std::string_view stdinText) {
+  json j = json::parse(stdinText.begin(), stdinText.end(), nullptr, false);
+  if (!j.is_discarded() && j.is_object()) {
+    auto v = j.find("cniVersion");
+    if (v != j.end() && v->is_string() && isSupportedVersion(v->get<std::string>())) return v->get<std::string>();
+  }
+  return std::string(kLatestVersion);
+}
+
+Outcome<void> needVersion(const NetConf& c, Command cmd, std::string_view atLeast) {
+  if (versionAtLeast(c.cniVersion, atLeast)) return {};
+  return fail(code::kIncompatibleVersion, "incompatible CNI versions",
+              fmt::format("{} needs cniVersion {} or later, config is \"{}\"", commandName(cmd), atLeast,
+                          c.cniVersion));
+}
+
+ipam::Request ipamRequest(const Request& req) {
+  return ipam::Request{req.ipamDataDir, req.conf.name, req.env.containerId, req.env.ifname, req.requestedIps};
+}
+
+Outcome<std::string> run(const EnvMap& vars, std::string_view stdinText, Backend& backend, const Options& opts) {
+  auto env = parseEnv(vars);
+  if (!env) return std::unexpected(env.error());
+  if (env->command == Command::kVersion) return versionReply(stdinText);
+
+  ParseOptions po;
+  po.extraTypeNames = opts.extraTypeNames;
+  auto conf = parseNetConf(stdinText, po);
+  if (!conf) return std::unexpected(conf.error());
+
+  Request req;
+  req.command = env->command;
+  req.version = conf->cniVersion;
+  req.env = std::move(*env);
+  req.conf = std::move(*conf);
+  const NetConf& c = req.conf;
+  const CniArgs& args = req.env.args;
+  req.mac = !c.runtimeMac.empty() ? c.runtimeMac : !c.argsMac.empty() ? c.argsMac : args.mac;
+  req.requestedIps = !c.argsIps.empty() ? c.argsIps : !c.runtimeIps.empty() ? c.runtimeIps : args.ips;
+  if (c.ipam) req.ipamDataDir = ipam::dataDirFor(*c.ipam, opts.dataDir);
+  if (!req.requestedIps.empty() && !c.ipam)
+    return fail(code::kInvalidConfig, "specific IPs were requested but the network has no \"ipam\"");
+
+  bool needsNetns = req.command == Command::kAdd || req.command == Command::kCheck;
+  if (needsNetns && opts.requireNetnsExists) {
+    struct stat st{};
+    if (::stat(req.env.netns.path.c_str(), &st) != 0)
+      return fail(code::kUnknownContainer, fmt::format("netns \"{}\" does not exist", req.env.netns.path));
+  }
+
+  switch (req.command) {
+    case Command::kAdd: {
+      NetResult addresses;
+      if (c.ipam) {
+        auto a = ipam::allocate(*c.ipam, ipamRequest(req));
+        if (!a) return std::unexpected(a.error());
+        addresses = std::move(*a);
+      }
+      auto result = backend.add(req, addresses);
+      if (result) {
+        if (auto valid = validateResult(*result); !valid) result = std::unexpected(valid.error());
+      }
+      if (!result) {
+        if (c.ipam) (void)ipam::release(*c.ipam, ipamRequest(req));
+        return std::unexpected(result.error());
+      }
+      return renderResult(*result, req.version);
+    }
+    case Command::kDel: {
+      // Release from our own records even when the backend fails: the runtime may not retry.
+      auto done = backend.del(req);
+      if (c.ipam) {
+        auto freed = ipam::release(*c.ipam, ipamRequest(req));
+        if (done && !freed) return std::unexpected(freed.error());
+      }
+      if (!done) return std::unexpected(done.error());
+      return std::string();
+    }
+    case Command::kCheck: {
+      if (auto v = needVersion(c, req.command, "0.4.0"); !v) return std::unexpected(v.error());
+      if (!c.prevResult) return fail(code::kInvalidConfig, "CHECK needs \"prevResult\"");
+      if (c.ipam) {
+        auto held = ipam::check(*c.ipam, ipamRequest(req));
+        if (!held) return std::unexpected(held.error());
+      }
+      auto ok = backend.check(req, *c.prevResult);
+      if (!ok) return std::unexpected(ok.error());
+      return std::string();
+    }
+    case Command::kStatus: {
+      if (auto v = needVersion(c, req.command, "1.1.0"); !v) return std::unexpected(v.error());
+      auto ok = backend.status(req);
+      if (!ok) return std::unexpected(ok.error());
+      return std::string();
+    }
+    case Command::kGc: {
+      if (auto v = needVersion(c, req.command, "1.1.0"); !v) return std::unexpected(v.error());
+      if (!c.validAttachments)
+        return fail(code::kInvalidConfig, "GC needs \"cni.dev/valid-attachments\"");
+      // Keep going on errors and report them all, as the spec asks.
+      std::vector<std::string> errors;
+      if (c.ipam) {
+        auto rep = ipam::gc(*c.ipam, req.ipamDataDir, c.name, *c.validAttachments);
+        errors.insert(errors.end(), rep.errors.begin(), rep.errors.end());
+      }
+      int firstCode = 0;
+      auto ok = backend.gc(req, *c.validAttachments);
+      if (!ok) {
+        firstCode = ok.error().code;
+        errors.push_back(ok.error().msg + (ok.error().details.empty() ? "" : ": " + ok.error().details));
+      }
+      if (!errors.empty())
+        return fail(firstCode ? firstCode : code::kIoFailure, "garbage collection failed",
+                    fmt::format("{}", fmt::join(errors, "; ")));
+      return std::string();
+    }
+    case Command::kVersion: break;
+  }
+  return std::string();
+}
+
+}  // namespace
+
+int runPlugin(const EnvMap& env, std::string_view stdinText, std::ostream& out, Backend& backend,
+              const Options& opts) {
+  auto cmd = env.find("CNI_COMMAND");
+  if (cmd == env.end() || cmd->second.empty()) {
+    out << opts.about << "\nCNI protocol versions supported: " << fmt::format("{}", fmt::join(kSupportedVersions, ", "))
+        << "\n";
+    return 0;
+  }
+  auto r = run(env, stdinText, backend, opts);
+  if (!r) {
+    out << renderError(r.error(), sniffVersion(stdinText)) << "\n";
+    out.flush();
+    return 1;
+  }
+  if (!r->empty()) out << *r << "\n";
+  out.flush();
+  return 0;
+}
+
+}  // namespace netctl::cni
