@@ -13,11 +13,39 @@
 #include <utility>
 #include <vector>
 
+#include "netctl/net/link.h"
 #include "netctl/net/netlink.h"
 #include "netctl/net/netns.h"
 #include "support/sandbox.h"
 
 namespace netctl::testing {
+
+inline link::Mac mac(const char* s) { return link::Mac::parse(s).value(); }
+
+// Designated initializers would be shorter, but g++ 12 warns (-Wmissing-field-initializers)
+// about every member they leave at its default.
+inline link::Common common(std::string name, uint32_t mtu = 0, std::optional<link::Mac> mac = std::nullopt, link::Ref master = {},
+                    bool up = false, std::string owner = "") {
+  link::Common c;
+  c.name = std::move(name);
+  c.mtu = mtu;
+  c.mac = mac;
+  c.master = std::move(master);
+  c.up = up;
+  c.owner = std::move(owner);
+  return c;
+}
+
+inline link::VethSpec::Peer peer(std::string name, const netns::Handle* ns = nullptr, uint32_t mtu = 0,
+                          std::optional<link::Mac> mac = std::nullopt, bool up = false) {
+  link::VethSpec::Peer p;
+  p.name = std::move(name);
+  p.netns = ns;
+  p.mtu = mtu;
+  p.mac = mac;
+  p.up = up;
+  return p;
+}
 
 // Runs a shell command; returns its exit code and stdout.
 inline std::pair<int, std::string> run(const std::string& cmd) {
