@@ -325,9 +325,15 @@ double cpuSeconds(const std::string& name) {
 
 TEST_F(CgroupTest, CpuQuotaHoldsSpinnersNearIt) {
   // Two spinners want two CPUs; the quota allows half of one. The top weight keeps the other
-  // work on this 2-CPU machine from starving the group below its quota during the measurement.
+  // work on this shared 2-CPU machine from starving the group below its quota during the
+  // measurement; the weight must also be on our sandbox parent, which otherwise competes at
+  // the default weight with everything else and caps the group at its fair share.
   auto g = Group::create(defaultParent(), "cpu", Limits{.cpus = 0.5, .cpuWeight = 10000});
   ASSERT_TRUE(g) << g.error().what();
+  std::string parentDir = dirOf("cpu", "cpu");
+  parentDir.resize(parentDir.rfind('/'));
+  if (!isV2()) ASSERT_TRUE(std::ofstream(parentDir + "/cpu.shares") << "262144");
+  else if (isDir(parentDir) && std::ifstream(parentDir + "/cpu.weight")) std::ofstream(parentDir + "/cpu.weight") << "10000";
   std::vector<ChildProcess> spinners;
   for (int i = 0; i < 2; ++i) {
     ChildProcess c(::fork());
