@@ -8,7 +8,10 @@
 
 #include "netctl/net/nft/nat.h"
 #include "netctl/net/sysctl.h"
+#include "net/nft/netlink.h"
+#include "net/nft/objects.h"
 #include "world.h"
+#include <linux/netfilter.h>
 
 namespace netctl {
 namespace {
@@ -377,3 +380,58 @@ TEST_F(Nat, RouterNodeMasqueradesItsLan) {
 
 }  // namespace
 }  // namespace netctl
+
+namespace netctl::nft {
+namespace {
+
+using nfttest::sh;
+using nfttest::shOut;
+
+// Someone else changes the ruleset between our generation read and our commit: the kernel
+// refuses the batch (ERESTART) and commit() reads the generation again and retries.
+TEST(NftBatch, ConcurrentChangeMakesTheBatchRetry) {
+  auto ns = netns::current().value();
+  auto sock = Socket::open(ns);
+  ASSERT_TRUE(sock) << sock.error().what();
+  int calls = 0;
+  auto r = commit(*sock, [&](Batch& b) -> Result<void> {
+    if (++calls == 1) {
+      EXPECT_EQ(0, sh("nft add table ip intruder"));
+    }
+    addTable(b, NFPROTO_INET, "retrytest");
+    return {};
+  });
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(calls, 2);
+  auto tables = shOut("nft list tables");
+  EXPECT_NE(tables.find("inet retrytest"), std::string::npos);
+  EXPECT_NE(tables.find("ip intruder"), std::string::npos);
+  EXPECT_EQ(0, sh("nft delete table inet retrytest"));
+  EXPECT_EQ(0, sh("nft delete table ip intruder"));
+}
+
+// Other tables and their chains' policies are never touched, by apply or by removeAll.
+TEST(NftBatch, ForeignTablesAndPoliciesStayAsTheyAre) {
+  auto ns = netns::current().value();
+  ASSERT_EQ(0, sh("nft add table ip other && nft add chain ip other guard "
+                  "'{ type filter hook forward priority 10; policy drop; }' && "
+                  "nft add rule ip other guard tcp dport 22 accept"));
+  std::string before = shOut("nft list table ip other");
+  auto e = Engine::open(ns);
+  ASSERT_TRUE(e);
+  Network n;
+  n.name = "P";
+  n.bridge = "brP";
+  n.subnet4 = parsePrefix("10.10.9.0/24").value();
+  ASSERT_EQ(0, nfttest::addBridge("brP", "10.10.9.1/24"));
+  auto ok = e->ensureNetwork(n);
+  ASSERT_TRUE(ok) << ok.error().what();
+  EXPECT_EQ(before, shOut("nft list table ip other"));
+  ASSERT_TRUE(e->removeAll());
+  EXPECT_EQ(before, shOut("nft list table ip other"));
+  EXPECT_EQ(0, sh("nft delete table ip other"));
+  sh("ip link del brP");
+}
+
+}  // namespace
+}  // namespace netctl::nft
