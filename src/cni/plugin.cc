@@ -1,6 +1,11 @@
 #include "netctl/cni/plugin.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -30,7 +35,8 @@ std::string sniffVersion(std::string_view stdinText) {
   json j = json::parse(stdinText.begin(), stdinText.end(), nullptr, false);
   if (!j.is_discarded() && j.is_object()) {
     auto v = j.find("cniVersion");
-    if (v != j.end() && v->is_string() && isSupportedVersion(v->get<std::string>())) return v->get<std::string>();
+    // Echo any well-formed version, supported or not: the caller reads errors in its own.
+    if (v != j.end() && v->is_string() && Version::parse(v->get<std::string>())) return v->get<std::string>();
   }
   return std::string(kLatestVersion);
 }
@@ -166,6 +172,29 @@ int runPlugin(const EnvMap& env, std::string_view stdinText, std::ostream& out, 
   if (!r->empty()) out << *r << "\n";
   out.flush();
   return 0;
+}
+
+int runFromProcess(Backend& backend, const Options& opts) {
+  EnvMap env = processEnv();
+  std::string in;
+  auto cmd = env.find("CNI_COMMAND");
+  bool version = cmd != env.end() && cmd->second == "VERSION";
+  bool empty = cmd == env.end() || cmd->second.empty();
+  if (!empty && !(version && ::isatty(0))) {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(0, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        Failure f{code::kIoFailure, fmt::format("reading stdin: {}", std::strerror(errno)), ""};
+        std::cout << renderError(f, kLatestVersion) << std::endl;
+        return 1;
+      }
+      if (n == 0) break;
+      in.append(buf, static_cast<size_t>(n));
+    }
+  }
+  return runPlugin(env, in, std::cout, backend, opts);
 }
 
 }  // namespace netctl::cni

@@ -62,6 +62,10 @@ struct Options {
 int runPlugin(const EnvMap& env, std::string_view stdinText, std::ostream& out, Backend& backend,
               const Options& opts = {});
 
+// runPlugin for the real process: the CNI_* environment, all of stdin (not read for VERSION
+// when stdin is a terminal), stdout. A failed stdin read is error code 5. For main().
+int runFromProcess(Backend& backend, const Options& opts = {});
+
 // The VERSION answer for a request's stdin (echoes a well-formed cniVersion, else the latest).
 std::string versionReply(std::string_view stdinText);
 

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -325,4 +326,53 @@ TEST_F(CniPlugin, L2OnlyAndStatic) {
   EXPECT_EQ(outJson()["ips"][0]["version"], "4");
   EXPECT_EQ(outJson()["dns"]["nameservers"][0], "10.7.0.1");
   EXPECT_EQ(backend.last.conf.mode, PluginMode::kPtp);
+}
+
+TEST_F(CniPlugin, RunFromProcessUsesEnvStdinStdout) {
+  // A child process with real env vars, stdin and stdout, as a runtime runs the plugin.
+  int in[2], out2[2];
+  ASSERT_EQ(pipe(in), 0);
+  ASSERT_EQ(pipe(out2), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out2[1], 1);
+    close(in[1]);
+    close(out2[0]);
+    clearenv();
+    setenv("CNI_COMMAND", "ADD", 1);
+    setenv("CNI_CONTAINERID", "proc1", 1);
+    setenv("CNI_NETNS", "/proc/self/ns/net", 1);
+    setenv("CNI_IFNAME", "eth0", 1);
+    setenv("CNI_ARGS", "IgnoreUnknown=1;K8S_POD_NAME=web", 1);
+    FakeBackend b;
+    _exit(runFromProcess(b, opts));
+  }
+  close(in[0]);
+  close(out2[1]);
+  std::string conf = config("0.3.1");
+  ASSERT_EQ(write(in[1], conf.data(), conf.size()), static_cast<ssize_t>(conf.size()));
+  close(in[1]);
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(out2[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  close(out2[0]);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0) << got;
+  auto j = json::parse(got);
+  EXPECT_EQ(j["cniVersion"], "0.3.1");
+  EXPECT_EQ(j["ips"][0]["address"], "10.99.0.2/24");
+  EXPECT_EQ(file("10.99.0.2"), "proc1\r\neth0");
+}
+
+TEST_F(CniPlugin, ErrorsEchoTheRequestVersion) {
+  ASSERT_EQ(run(env("ADD"), config("0.2.0")), 1);
+  EXPECT_EQ(outJson()["cniVersion"], "0.2.0");
+  EXPECT_EQ(errCode(), code::kIncompatibleVersion);
+  ASSERT_EQ(run(env("ADD"), config("1.0.0", R"(,"mtu":"big")")), 1);
+  EXPECT_EQ(outJson()["cniVersion"], "1.0.0");
 }
