@@ -176,8 +176,8 @@ Result<void> enableV2(const Target& t, const std::vector<std::string>& needed) {
 Result<void> validate(const Limits& l) {
   if (l.memoryBytes && *l.memoryBytes < 4096)
     return invalidInput(fmt::format("memory limit {} bytes is below one page (4096)", *l.memoryBytes));
-  if (l.cpus && (!std::isfinite(*l.cpus) || *l.cpus <= 0))
-    return invalidInput(fmt::format("cpus {} must be a positive number", *l.cpus));
+  if (l.cpus && (!std::isfinite(*l.cpus) || *l.cpus <= 0 || *l.cpus > 1e6))
+    return invalidInput(fmt::format("cpus {} must be a positive number of CPUs", *l.cpus));
   if (l.cpuWeight && (*l.cpuWeight < 1 || *l.cpuWeight > 10000))
     return invalidInput(fmt::format("cpu weight {} is outside 1..10000", *l.cpuWeight));
   return {};
@@ -232,10 +232,16 @@ Result<Group> Group::create(const Layout& layout, const std::string& parent,
     for (const auto& t : ts)
       if (has(t.hierarchy->controllers, c) && (layout.mode == Mode::kV2 || !t.hierarchy->unified))
         found = true;
-    if (!found)
-      return withContext(unsupported(fmt::format("no {} controller (CONFIG_CG{})", c,
-                                                 c == "cpu" ? "ROUP_SCHED" : "ROUP_" + c)),
+    if (!found) {
+      std::string_view option = c == "memory" ? "CONFIG_MEMCG"
+                                : c == "cpu"  ? "CONFIG_CGROUP_SCHED"
+                                : c == "pids" ? "CONFIG_CGROUP_PIDS"
+                                              : "CONFIG_CPUSETS";
+      return withContext(unsupported(fmt::format(
+                             "no {} controller in the {} hierarchies ({}, or it is bound elsewhere)",
+                             c, modeName(layout.mode), option)),
                          fmt::format("cgroup {}", name));
+    }
   }
 
   Group g;
@@ -250,6 +256,7 @@ Result<Group> Group::create(const Layout& layout, const std::string& parent,
   for (const auto& t : ts) {
     bool optional = layout.mode == Mode::kHybrid && t.hierarchy->unified;
     bool ok = true;
+    int restarts = 0;
     for (size_t i = 0; i < t.levels.size() && ok; ++i) {
       const auto& dir = t.levels[i];
       if (::mkdir(dir.c_str(), 0755) == 0) {
@@ -259,6 +266,11 @@ Result<Group> Group::create(const Layout& layout, const std::string& parent,
       int err = errno;
       bool last = i + 1 == t.levels.size();
       if (err == EEXIST && !last) continue;
+      // A parallel create() that failed may have just removed a shared parent it had made.
+      if (err == ENOENT && i > 0 && restarts++ < 3) {
+        i = static_cast<size_t>(-1);
+        continue;
+      }
       if (optional) { ok = false; break; }  // hybrid: the unified placement is best effort
       if (err == EEXIST) return fail(conflict(fmt::format("{} exists already", dir)).error());
       return fail(sysError(err, fmt::format("creating {}", dir)).error());

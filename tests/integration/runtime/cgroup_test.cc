@@ -133,9 +133,12 @@ class CgroupTest : public ::testing::Test {
     for (const char* name : {"limits", "attach", "pids", "oom", "cpu", "bad", "tiny", "twice", "v2"})
       if (auto g = Group::open(defaultParent(), name)) (void)g->destroy();
     if (auto g = Group::open(defaultParent() + "/lab/sub", "node")) (void)g->destroy();
+    for (int i = 0; i < 8; ++i)
+      if (auto g = Group::open(defaultParent() + "/par", fmt::format("n{}", i))) (void)g->destroy();
     for (const auto& [ctrls, dir] : ownDirs()) {
       ::rmdir((dir + "/" + defaultParent() + "/lab/sub").c_str());
       ::rmdir((dir + "/" + defaultParent() + "/lab").c_str());
+      ::rmdir((dir + "/" + defaultParent() + "/par").c_str());
     }
   }
   // No directory of the group is left in any hierarchy.
@@ -429,6 +432,38 @@ TEST_F(CgroupTest, NestedParentsAndSubCgroupsAreHandled) {
     EXPECT_TRUE(isDir(lab + "/sub")) << "the parent is the caller's to remove: " << lab;
     EXPECT_EQ(::rmdir((lab + "/sub").c_str()), 0) << lab;
     EXPECT_EQ(::rmdir(lab.c_str()), 0) << lab;
+  }
+}
+
+// Nodes are created in parallel under a shared, not yet existing parent; failing creates
+// clean up what they made without breaking their neighbours.
+TEST_F(CgroupTest, ParallelCreatesUnderANewSharedParent) {
+  std::string parent = defaultParent() + "/par";
+  constexpr int kThreads = 8;
+  std::vector<std::optional<Result<Group>>> results(kThreads);
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i)
+      threads.emplace_back([&, i] {
+        Limits l{.pids = 10, .cpuset = i % 2 ? "99" : "0"};
+        results[i].emplace(Group::create(parent, fmt::format("n{}", i), l));
+      });
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < kThreads; ++i) {
+      auto& r = *results[i];
+      if (i % 2) {
+        EXPECT_FALSE(r) << i;
+      } else {
+        ASSERT_TRUE(r) << "round " << round << ": " << r.error().what();
+        ASSERT_TRUE(r->destroy());
+      }
+    }
+    for (const auto& [ctrls, dir] : ownDirs()) {
+      std::string par = dir + "/" + parent;
+      for (int i = 0; i < kThreads; ++i) EXPECT_FALSE(isDir(fmt::format("{}/n{}", par, i)));
+      ::rmdir(par.c_str());
+      EXPECT_FALSE(isDir(par));
+    }
   }
 }
 
