@@ -1,5 +1,6 @@
 #include "netctl/net/netns.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "netctl/base/fs.h"
 
@@ -84,9 +86,8 @@ std::string namedPath(const std::string& stateRoot, const std::string& name) {
   return fmt::format("{}/netns/{}", stateRoot, name);
 }
 
-Result<Handle> createNamed(const std::string& stateRoot, const std::string& name) {
-  const std::string dir = stateRoot + "/netns";
-  const std::string path = namedPath(stateRoot, name);
+Result<Handle> createIn(const std::string& dir, const std::string& name) {
+  const std::string path = fmt::format("{}/{}", dir, name);
   const std::string link = fmt::format("{}/{}", kIpNetnsDir, name);
   auto where = fmt::format("creating network namespace {}", name);
 
@@ -114,20 +115,62 @@ Result<Handle> createNamed(const std::string& stateRoot, const std::string& name
     return withContext(sysError(mountErrno, "bind-mounting it"), where);
   }
 
-  NETCTL_TRYC(fs::makeDirs(kIpNetnsDir), "{}", where);
-  if (::symlink(path.c_str(), link.c_str()) != 0 && errno != EEXIST)
-    return withContext(errnoError(fmt::format("linking {} to {}", link, path)), where);
+  auto linked = [&]() -> Result<void> {
+    NETCTL_TRY(fs::makeDirs(kIpNetnsDir));
+    if (::symlink(path.c_str(), link.c_str()) != 0 && errno != EEXIST)
+      return errnoError(fmt::format("linking {} to {}", link, path));
+    return {};
+  }();
+  if (!linked) {
+    (void)removeIn(dir, name);
+    return withContext(std::unexpected(std::move(linked).error()), where);
+  }
   return openPath(path);
 }
 
-Result<void> removeNamed(const std::string& stateRoot, const std::string& name) {
-  const std::string path = namedPath(stateRoot, name);
+Result<void> removeIn(const std::string& dir, const std::string& name) {
+  const std::string path = fmt::format("{}/{}", dir, name);
   const std::string link = fmt::format("{}/{}", kIpNetnsDir, name);
   if (::unlink(link.c_str()) != 0 && errno != ENOENT) return errnoError(fmt::format("removing {}", link));
   if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
     return errnoError(fmt::format("unmounting network namespace {}", path));
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errnoError(fmt::format("removing {}", path));
   return {};
+}
+
+Result<void> removeAllIn(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    if (errno == ENOENT) return {};
+    return errnoError(fmt::format("listing {}", dir));
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(d);
+  for (const auto& name : names) {
+    std::string link = fmt::format("{}/{}", kIpNetnsDir, name);
+    ::unlink(link.c_str());  // ENOENT is fine: a link is only a convenience
+  }
+  // Detaching the directory's mount takes every namespace mount under it in one go.
+  if (::umount2(dir.c_str(), MNT_DETACH) != 0 && errno != EINVAL)
+    return errnoError(fmt::format("unmounting {}", dir));
+  for (const auto& name : names) {
+    std::string path = fmt::format("{}/{}", dir, name);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errnoError(fmt::format("removing {}", path));
+  }
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return errnoError(fmt::format("removing {}", dir));
+  return {};
+}
+
+Result<Handle> createNamed(const std::string& stateRoot, const std::string& name) {
+  return createIn(stateRoot + "/netns", name);
+}
+
+Result<void> removeNamed(const std::string& stateRoot, const std::string& name) {
+  return removeIn(stateRoot + "/netns", name);
 }
 
 Result<ScopedEnter> ScopedEnter::enter(const Handle& ns) {

@@ -41,13 +41,21 @@ Result<Handle> fromFd(int fd);  // dups fd
 // anything opened inside it). For probes and scratch work that must not touch the caller's own.
 Result<Handle> createAnonymous();
 
-// <stateRoot>/netns/<name>: the bind mount that keeps a named namespace alive.
-std::string namedPath(const std::string& stateRoot, const std::string& name);
-// Creates a new, empty network namespace (lo down) pinned at namedPath and linked as
-// /run/netns/<name>. EEXIST when the name is taken.
+// Named namespaces live as files in a directory that is a (shared) mount point of its own:
+// <stateRoot>/netns by default, or a directory per lab. Each is linked as /run/netns/<name>, so
+// `ip netns` sees it.
+std::string namedPath(const std::string& stateRoot, const std::string& name);  // <root>/netns/<name>
+// Creates a new, empty network namespace (lo down) pinned at <dir>/<name> and linked as
+// /run/netns/<name>. kConflict when the name is taken.
+Result<Handle> createIn(const std::string& dir, const std::string& name);
+// Unpins and unlinks one. The kernel frees it (and every link in it) once nothing else holds
+// it. Succeeds when it is already gone.
+Result<void> removeIn(const std::string& dir, const std::string& name);
+// Unpins every namespace of dir with ONE unmount, so the kernel frees them together in one
+// cleanup batch instead of one by one, then removes their links, files and dir.
+Result<void> removeAllIn(const std::string& dir);
+// createIn / removeIn in <stateRoot>/netns.
 Result<Handle> createNamed(const std::string& stateRoot, const std::string& name);
-// Unpins and unlinks a named namespace. The kernel frees it (and every link in it, in one
-// batch) once nothing else holds it. Succeeds when it is already gone.
 Result<void> removeNamed(const std::string& stateRoot, const std::string& name);
 
 // Puts the calling thread into a network namespace until destroyed, then back into the one

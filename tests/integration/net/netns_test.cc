@@ -91,3 +91,27 @@ TEST(Netns, AnonymousIsNewAndLeavesTheCallerWhereItWas) {
 
 }  // namespace
 }  // namespace netctl
+
+namespace netctl {
+namespace {
+
+TEST(Netns, RemoveAllInReleasesEveryNamespaceOfTheDirectory) {
+  std::string dir = sandbox::info().stateRoot + "/group-test";
+  std::vector<ino_t> inodes;
+  for (int i = 0; i < 5; ++i) {
+    auto ns = netns::createIn(dir, fmt::format("g{}", i));
+    ASSERT_TRUE(ns) << ns.error().what();
+    inodes.push_back(ns->inode().value());
+  }
+  EXPECT_TRUE(fs::exists("/run/netns/g3"));
+  ASSERT_TRUE(netns::removeAllIn(dir));
+  EXPECT_FALSE(fs::exists("/run/netns/g3"));
+  EXPECT_FALSE(fs::exists(dir));
+  // Nothing of the group is mounted any more.
+  auto mounts = fs::readFile("/proc/self/mountinfo").value();
+  EXPECT_EQ(mounts.find(dir), std::string::npos);
+  EXPECT_TRUE(netns::removeAllIn(dir));  // already gone
+}
+
+}  // namespace
+}  // namespace netctl
