@@ -278,6 +278,7 @@ Result<Group> Group::create(const Layout& layout, const std::string& parent,
     if (!ok) continue;
     Dir d;
     d.path = t.levels.back();
+    d.procs = d.path + "/cgroup.procs";
     d.unified = t.hierarchy->unified;
     d.controllers = t.hierarchy->controllers;
     if (!d.unified && has(d.controllers, "cpuset"))
@@ -336,7 +337,8 @@ Result<Group> Group::open(const Layout& layout, const std::string& parent, const
   for (const auto& t : ts) {
     struct stat st {};
     if (::stat(t.levels.back().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    g.dirs_.push_back(Dir{t.levels.back(), t.hierarchy->controllers, t.hierarchy->unified});
+    g.dirs_.push_back(Dir{t.levels.back(), t.levels.back() + "/cgroup.procs",
+                          t.hierarchy->controllers, t.hierarchy->unified});
   }
   if (g.dirs_.empty())
     return notFound(fmt::format("cgroup {} does not exist under {}", name, ts.front().levels.back()));
@@ -344,11 +346,25 @@ Result<Group> Group::open(const Layout& layout, const std::string& parent, const
 }
 
 Result<void> Group::attach(pid_t pid) const {
+  // The pid as text without allocating (see the header: forked children call this).
+  char buf[24];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  auto v = static_cast<unsigned long>(pid < 0 ? 0 : pid);
+  do *--p = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
+  std::string_view text(p, static_cast<size_t>(end - p));
   for (const auto& d : dirs_) {
-    auto r = writeKnob(d.path, "cgroup.procs", std::to_string(pid));
+    int fd = ::open(d.procs.c_str(), O_WRONLY | O_CLOEXEC);
+    int err = 0;
+    if (fd < 0) {
+      err = errno;
+    } else {
+      if (::write(fd, text.data(), text.size()) < 0) err = errno;
+      ::close(fd);
+    }
     // Hybrid: the unified tree only mirrors placement, so failing there is not fatal.
-    if (!r && !(mode_ == Mode::kHybrid && d.unified))
-      return withContext(std::unexpected(r.error()), fmt::format("attaching pid {}", pid));
+    if (err != 0 && !(mode_ == Mode::kHybrid && d.unified))
+      return sysError(err, fmt::format("attaching pid {}: writing \"{}\" to {}", pid, text, d.procs));
   }
   return {};
 }

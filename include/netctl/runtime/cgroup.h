@@ -44,12 +44,18 @@ std::string defaultParent();
 // open() and calls destroy().
 class Group {
  public:
+  // Makes the group (and any missing parent) in every hierarchy and writes the limits, all
+  // before any process can be attached. On error nothing it made is left behind; the message
+  // names the file and the value the kernel refused. An existing group is kConflict.
+  // On hybrid the v1 controllers carry the limits; the unified tree only mirrors placement,
+  // best effort.
   static Result<Group> create(const std::string& parent, const std::string& name,
                               const Limits& limits);
   // An existing one (kNotFound when the group is absent from the hierarchies).
   static Result<Group> open(const std::string& parent, const std::string& name);
 
-  // Moves pid into the group in every hierarchy.
+  // Moves pid into the group in every hierarchy (0 = the caller). Allocates nothing unless it
+  // fails, so a child forked from a threaded process may call it on itself.
   Result<void> attach(pid_t pid) const;
   // The pids inside (from the first hierarchy that carries limits), sorted.
   Result<std::vector<pid_t>> pids() const;
@@ -81,6 +87,7 @@ class Group {
   Group() = default;
   struct Dir {
     std::string path;                      // absolute directory of the group
+    std::string procs;                     // path + "/cgroup.procs", made once for attach()
     std::vector<std::string> controllers;  // controllers of this hierarchy ("" for unified)
     bool unified = false;                  // a cgroup2 hierarchy
   };

@@ -130,7 +130,7 @@ class CgroupTest : public ::testing::Test {
   }
   // Whatever a failed test left behind goes, so one failure does not leak cgroups.
   void TearDown() override {
-    for (const char* name : {"limits", "attach", "pids", "oom", "cpu", "bad", "tiny", "twice", "v2"})
+    for (const char* name : {"limits", "attach", "pids", "oom", "cpu", "bad", "tiny", "twice", "v2", "self"})
       if (auto g = Group::open(defaultParent(), name)) (void)g->destroy();
     if (auto g = Group::open(defaultParent() + "/lab/sub", "node")) (void)g->destroy();
     for (int i = 0; i < 8; ++i)
@@ -252,6 +252,28 @@ TEST_F(CgroupTest, AttachedChildIsInEveryHierarchy) {
   auto gone = Group::open(defaultParent(), "attach");
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().kind(), Error::Kind::kNotFound);
+}
+
+TEST_F(CgroupTest, AChildAttachesItselfWithPidZero) {
+  auto g = Group::create(defaultParent(), "self", {});
+  ASSERT_TRUE(g) << g.error().what();
+  const Group* group = &*g;
+  ChildProcess child(::fork());
+  if (child.pid() == 0) {
+    if (!group->attach(0)) ::_exit(3);
+    ::pause();
+    ::_exit(0);
+  }
+  // Wait until it is in (bounded), then check every hierarchy.
+  for (int i = 0; i < 200 && !procsIn(dirOf("self", "pids")).contains(child.pid()); ++i)
+    std::this_thread::sleep_for(5ms);
+  for (const auto& [ctrls, dir] : expectedDirs("self"))
+    EXPECT_TRUE(procsIn(dir).contains(child.pid())) << dir;
+  ASSERT_TRUE(g->destroy());
+  auto st = child.wait();
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(WIFSIGNALED(*st) && WTERMSIG(*st) == SIGKILL) << "status " << *st;
+  expectGone("self");
 }
 
 TEST_F(CgroupTest, PidsLimitStopsAForkLoop) {
