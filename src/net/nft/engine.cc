@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "conntrack.h"
 #include "netctl/base/log.h"
@@ -55,9 +56,16 @@ struct Engine::Impl {
         }
       }
   }
+  // Container id -> position in state.containers, so add and remove never scan.
+  std::unordered_map<std::string, size_t> byId;
+
   void reindex() {
     claims.clear();
-    for (const auto& c : state.containers) index(c, true);
+    byId.clear();
+    for (size_t i = 0; i < state.containers.size(); ++i) {
+      index(state.containers[i], true);
+      byId[state.containers[i].id] = i;
+    }
   }
 
   Result<bool> hasBridgeFamily() {
@@ -213,9 +221,8 @@ Result<void> Engine::addPorts(const ContainerPorts& c) {
   if (c.addr4.family != AF_INET || !net->subnet4.contains(c.addr4))
     return invalidInput(fmt::format("container {}: address {} is not in {} ({})", c.id, c.addr4.str(),
                                     net->name, net->subnet4.str()));
-  for (const auto& other : st.containers)
-    if (other.id == c.id)
-      return conflict(fmt::format("container {} already has published ports", c.id));
+  if (impl_->byId.contains(c.id))
+    return conflict(fmt::format("container {} already has published ports", c.id));
   for (size_t i = 0; i < c.ports.size(); ++i) {
     const auto& m = c.ports[i];
     for (size_t j = 0; j < i; ++j)
@@ -238,6 +245,7 @@ Result<void> Engine::addPorts(const ContainerPorts& c) {
               }),
               "container {}: publishing ports", c.id);
   st.containers.push_back(c);
+  impl_->byId[c.id] = st.containers.size() - 1;
   impl_->index(c, true);
   // NAT is decided on a flow's first packet: a UDP flow that started before the mapping
   // existed (e.g. a client retrying) stays un-NATed until its conntrack entry goes.
@@ -252,9 +260,10 @@ Result<void> Engine::addPorts(const ContainerPorts& c) {
 
 Result<void> Engine::removePorts(const std::string& containerId) {
   auto& st = impl_->state;
-  auto it = std::find_if(st.containers.begin(), st.containers.end(),
-                         [&](auto& c) { return c.id == containerId; });
-  if (it == st.containers.end()) return {};
+  auto found = impl_->byId.find(containerId);
+  if (found == impl_->byId.end()) return {};
+  size_t pos = found->second;
+  auto it = st.containers.begin() + long(pos);
   PortElements e = NETCTL_TRY(portElements(*it));
   // A container port published under two host ports is one element of the published set.
   auto unique = [](std::vector<Element>& v) {
@@ -271,7 +280,13 @@ Result<void> Engine::removePorts(const std::string& containerId) {
               }),
               "container {}: unpublishing ports", containerId);
   impl_->index(*it, false);
-  st.containers.erase(it);
+  impl_->byId.erase(found);
+  // Swap with the last one and pop: O(1), and the order of containers means nothing.
+  if (pos + 1 != st.containers.size()) {
+    std::swap(st.containers[pos], st.containers.back());
+    impl_->byId[st.containers[pos].id] = pos;
+  }
+  st.containers.pop_back();
   return {};
 }
 
@@ -314,7 +329,7 @@ Result<void> Engine::removeAll() {
               }),
               "removing the netctl tables");
   impl_->state = {};
-  impl_->claims.clear();
+  impl_->reindex();
   return impl_->restoreSysctls([](const std::string&) { return true; });
 }
 

@@ -132,7 +132,8 @@ Result<void> Socket::request(const nlmsghdr* req,
 }
 
 Result<void> Socket::sendBatch(const std::vector<char>& buf, size_t len,
-                               const std::function<std::string(uint32_t)>& describe) {
+                               const std::function<std::string(uint32_t)>& describe,
+                               const std::function<void(const nlmsghdr*)>& onReply) {
   NETCTL_TRY(ensureSndBuf(len));
   if (mnl_socket_sendto(sock_, buf.data(), len) < 0) return errnoError("sending nftables batch");
   // Nothing carries NLM_F_ACK: a successful batch answers nothing, a failed one queues one
@@ -149,7 +150,10 @@ Result<void> Socket::sendBatch(const std::vector<char>& buf, size_t len,
     int left = int(n);
     for (auto* nlh = reinterpret_cast<const nlmsghdr*>(rbuf.data()); mnl_nlmsg_ok(nlh, left);
          nlh = mnl_nlmsg_next(nlh, &left)) {
-      if (nlh->nlmsg_type != NLMSG_ERROR) continue;
+      if (nlh->nlmsg_type != NLMSG_ERROR) {
+        if (onReply) onReply(nlh);
+        continue;
+      }
       auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
       if (err->error == 0 || first) continue;
       std::string ext = extAckMessage(nlh);
@@ -195,7 +199,8 @@ std::string Batch::describe(uint32_t seq) const {
   return {};
 }
 
-Result<void> commit(Socket& sock, const std::function<Result<void>(Batch&)>& fill) {
+Result<void> commit(Socket& sock, const std::function<Result<void>(Batch&)>& fill,
+                    const std::function<void(const nlmsghdr*)>& onReply) {
   for (int attempt = 0;; ++attempt) {
     uint32_t gen = NETCTL_TRY(sock.generation());
     Batch batch(sock.nextSeq(), gen);
@@ -204,7 +209,7 @@ Result<void> commit(Socket& sock, const std::function<Result<void>(Batch&)>& fil
     // Keep the socket's sequence numbers ahead of the batch's.
     sock.advanceSeq(batch.nextSeq());
     auto sent = sock.sendBatch(batch.buffer(), batch.size(),
-                               [&](uint32_t seq) { return batch.describe(seq); });
+                               [&](uint32_t seq) { return batch.describe(seq); }, onReply);
     if (sent || sent.error().errnum() != ERESTART || attempt + 1 >= kRetries) return sent;
   }
 }

@@ -32,8 +32,10 @@ class Socket {
   // Sends one buffer of netlink messages; the kernel handles a batch synchronously inside
   // sendmsg, so every error is queued when it returns. Returns the first error, with the
   // description of the failing message (by sequence number) and the kernel's extended ack.
+  // onReply sees every other reply (e.g. NLM_F_ECHO copies of new rules, with their handles).
   Result<void> sendBatch(const std::vector<char>& buf, size_t len,
-                         const std::function<std::string(uint32_t seq)>& describe);
+                         const std::function<std::string(uint32_t seq)>& describe,
+                         const std::function<void(const nlmsghdr*)>& onReply = {});
   // Sends a request and calls cb for every reply until the dump ends (or the single reply of
   // a non-dump request arrives).
   Result<void> request(const nlmsghdr* req, const std::function<int(const nlmsghdr*)>& cb);
@@ -73,6 +75,7 @@ class Batch {
 
 // Runs fill() into a generation-checked batch and commits it; when someone else changed the
 // ruleset in between (ERESTART), reads the generation again and retries, a few times.
-Result<void> commit(Socket& sock, const std::function<Result<void>(Batch&)>& fill);
+Result<void> commit(Socket& sock, const std::function<Result<void>(Batch&)>& fill,
+                    const std::function<void(const nlmsghdr*)>& onReply = {});
 
 }  // namespace netctl::nft

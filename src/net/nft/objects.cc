@@ -277,6 +277,12 @@ Rule& Rule::loadAddrProtoPort(int family, bool source) {
   return *this;
 }
 
+Rule& Rule::loadProtoPort() {
+  add(metaExpr(NFT_META_L4PROTO, NFT_REG32_00));
+  add(payloadExpr(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01));
+  return *this;
+}
+
 Rule& Rule::lookup(const std::string& set, uint32_t setId, std::optional<uint32_t> dreg) {
   nftnl_expr* e = nftnl_expr_alloc("lookup");
   nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);

@@ -66,8 +66,10 @@ class Rule {
   Rule& fibDaddrLocal();
   // key = daddr . l4proto . th dport into NFT_REG32_00.. (as nft builds a concatenation).
   Rule& loadAddrProtoPort(int family, bool source);
+  // key = l4proto . th dport into NFT_REG32_00..
+  Rule& loadProtoPort();
   Rule& lookup(const std::string& set, uint32_t setId, std::optional<uint32_t> dreg = {});
-  Rule& natMapped(int type, int family);  // DNAT to the addr . port the lookup left in reg 1
+  Rule& natMapped(int type, int family);  // NAT to the addr . port a map lookup left in reg 1
   Rule& nat(int type, int family, const std::optional<Addr>& to, uint16_t port);
   Rule& masquerade();
   Rule& vmap(bool input, const std::string& set, uint32_t setId);

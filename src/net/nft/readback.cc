@@ -143,14 +143,26 @@ Result<TableView> readBack(const netns::Handle& ns) {
   for (int family : {AF_INET, AF_INET6}) {
     bool v6 = family == AF_INET6;
     size_t alen = v6 ? 16 : 4;
-    if (const char* m = v6 ? kPortmap6 : kPortmap4; has(m)) {
+    if (const char* m = v6 ? kHostPort6 : kHostPort4; has(m)) {
       for (const auto& e : NETCTL_TRYC(elements(sock, m), "listing {}", m)) {
         if (e.key.size() < alen + 8 || e.data.size() < alen + 2) continue;
         TableView::PortElement p;
-        p.hostFirst = addrFrom(e.key.data(), family);
-        p.hostLast = e.keyEnd.size() >= alen ? addrFrom(e.keyEnd.data(), family) : p.hostFirst;
+        p.family = family;
+        p.hostAddr = addrFrom(e.key.data(), family);
         p.proto = Proto(e.key[alen]);
         p.hostPort = portAt(e.key.data() + alen + 4);
+        p.containerAddr = addrFrom(e.data.data(), family);
+        p.containerPort = portAt(e.data.data() + alen);
+        v.portmap.push_back(p);
+      }
+    }
+    if (const char* m = v6 ? kAnyPort6 : kAnyPort4; has(m)) {
+      for (const auto& e : NETCTL_TRYC(elements(sock, m), "listing {}", m)) {
+        if (e.key.size() < 8 || e.data.size() < alen + 2) continue;
+        TableView::PortElement p;
+        p.family = family;
+        p.proto = Proto(e.key[0]);
+        p.hostPort = portAt(e.key.data() + 4);
         p.containerAddr = addrFrom(e.data.data(), family);
         p.containerPort = portAt(e.data.data() + alen);
         v.portmap.push_back(p);

@@ -1,6 +1,7 @@
 // The table layout (docs/nat.md has it in nft syntax):
-//   prerouting (nat, -100): 127/8 from outside lo dropped; one DNAT rule per family through
-//                           the portmap interval maps; node DNAT rules
+//   prerouting (nat, -100): 127/8 from outside lo dropped; per family one DNAT rule through
+//                           the host-address map and one through the any-address map; node
+//                           DNAT rules
 //   output     (nat, -100): the same DNAT rules, for the host's own traffic (127.0.0.1 too)
 //   postrouting(nat, 100):  per network masquerade, hairpin and localhost masquerade; node
 //                           masquerade/SNAT rules
@@ -34,7 +35,7 @@ constexpr uint32_t concatType(std::initializer_list<uint32_t> types) {
 
 constexpr uint32_t kBridgeForward = 2;  // NF_BR_FORWARD
 
-enum SetId : uint32_t { kIdMap4 = 1, kIdMap6, kIdPub4, kIdPub6, kIdIn, kIdOut };
+enum SetId : uint32_t { kIdAny4 = 1, kIdAny6, kIdHost4, kIdHost6, kIdPub4, kIdPub6, kIdIn, kIdOut };
 
 constexpr uint32_t kEstablishedRelated =
     NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
@@ -59,26 +60,24 @@ std::vector<uint8_t> addrPort(const Addr& a, uint16_t port) {
   return d;
 }
 
-Addr anyOf(int family) {
-  Addr a;
-  a.family = family;
-  return a;
+// proto . port as nft lays a concatenation out.
+std::vector<uint8_t> protoPortKey(Proto proto, uint16_t port) {
+  std::vector<uint8_t> k(8, 0);
+  k[0] = uint8_t(proto);
+  uint16_t p = htons(port);
+  std::memcpy(k.data() + 4, &p, 2);
+  return k;
 }
 
-Addr allOnes(int family) {
-  Addr a;
-  a.family = family;
-  std::fill(a.bytes.begin(), a.bytes.begin() + long(a.size()), 0xff);
-  return a;
-}
-
-void addMapping(std::vector<Element>& map, std::vector<Element>& pub, int family,
-                const std::optional<Addr>& host, const Addr& ctr, const PortMapping& m) {
-  Addr lo = host && !host->isAny() ? *host : anyOf(family);
-  Addr hi = host && !host->isAny() ? *host : allOnes(family);
+void addMapping(std::vector<Element>& any, std::vector<Element>& host, std::vector<Element>& pub,
+                const std::optional<Addr>& hostAddr, const Addr& ctr, const PortMapping& m) {
+  bool specific = hostAddr && !hostAddr->isAny();
   for (uint32_t i = 0; i < m.count(); ++i) {
     uint16_t hp = uint16_t(m.hostPort + i), cp = uint16_t(m.containerPort + i);
-    map.push_back({concatKey(lo, m.proto, hp), concatKey(hi, m.proto, hp), addrPort(ctr, cp), {}});
+    if (specific)
+      host.push_back({concatKey(*hostAddr, m.proto, hp), {}, addrPort(ctr, cp), {}});
+    else
+      any.push_back({protoPortKey(m.proto, hp), {}, addrPort(ctr, cp), {}});
     pub.push_back({concatKey(ctr, m.proto, cp), {}, {}, {}});
   }
 }
@@ -96,16 +95,28 @@ bool linked(const Network& a, const Network& b) {
   return has(a, b.name) || has(b, a.name);
 }
 
+// Two DNAT rules per family, each one map lookup: exact host address first, then any
+// address. Hash maps, not an interval map: a pipapo (interval + concatenation) set rebuilds
+// its lookup tables on every commit, so one element costs O(elements) (measured: 1.1 ms add,
+// 210 ms delete at 10,000), while a hash element costs the same at 100 and at 10,000.
 void renderDnat(Batch& b, const std::string& chain) {
   for (int family : {AF_INET, AF_INET6}) {
     bool v6 = family == AF_INET6;
+    const char* fam = v6 ? "IPv6" : "IPv4";
     Rule(NFPROTO_INET, chain)
         .nfproto(family)
         .fibDaddrLocal()
         .loadAddrProtoPort(family, /*source=*/false)
-        .lookup(v6 ? kPortmap6 : kPortmap4, v6 ? kIdMap6 : kIdMap4, NFT_REG_1)
+        .lookup(v6 ? kHostPort6 : kHostPort4, v6 ? kIdHost6 : kIdHost4, NFT_REG_1)
         .natMapped(NFT_NAT_DNAT, family)
-        .emit(b, fmt::format("adding the {} port-map DNAT rule to {}", v6 ? "IPv6" : "IPv4", chain));
+        .emit(b, fmt::format("adding the {} host-address DNAT rule to {}", fam, chain));
+    Rule(NFPROTO_INET, chain)
+        .nfproto(family)
+        .fibDaddrLocal()
+        .loadProtoPort()
+        .lookup(v6 ? kAnyPort6 : kAnyPort4, v6 ? kIdAny6 : kIdAny4, NFT_REG_1)
+        .natMapped(NFT_NAT_DNAT, family)
+        .emit(b, fmt::format("adding the {} any-address DNAT rule to {}", fam, chain));
   }
 }
 
@@ -200,15 +211,17 @@ Result<PortElements> portElements(const ContainerPorts& c) {
     if (wantV6 && !c.addr6)
       return invalidInput(fmt::format("container {}: port {} has an IPv6 host address but the "
                                       "container has no IPv6 address", c.id, m.str()));
-    if (wantV4) addMapping(e.map4, e.pub4, AF_INET, m.hostAddr, c.addr4, m);
-    if (wantV6) addMapping(e.map6, e.pub6, AF_INET6, m.hostAddr, *c.addr6, m);
+    if (wantV4) addMapping(e.any4, e.host4, e.pub4, m.hostAddr, c.addr4, m);
+    if (wantV6) addMapping(e.any6, e.host6, e.pub6, m.hostAddr, *c.addr6, m);
   }
   return e;
 }
 
 void emitPortElements(Batch& b, const PortElements& e, bool add) {
-  if (!e.map4.empty()) addElements(b, NFPROTO_INET, kPortmap4, e.map4, add);
-  if (!e.map6.empty()) addElements(b, NFPROTO_INET, kPortmap6, e.map6, add);
+  if (!e.any4.empty()) addElements(b, NFPROTO_INET, kAnyPort4, e.any4, add);
+  if (!e.host4.empty()) addElements(b, NFPROTO_INET, kHostPort4, e.host4, add);
+  if (!e.any6.empty()) addElements(b, NFPROTO_INET, kAnyPort6, e.any6, add);
+  if (!e.host6.empty()) addElements(b, NFPROTO_INET, kHostPort6, e.host6, add);
   // Two mappings may publish the same container port (two host ports): the published set
   // holds it once, so only add; removePorts recomputes what is still published.
   if (add) {
@@ -228,11 +241,15 @@ void deleteTables(Batch& b, bool withBridge) {
 
 Result<void> renderAll(Batch& b, const State& s, bool bridgeFamily) {
   addTable(b, NFPROTO_INET, kTable);
-  const uint32_t mapFlags = NFT_SET_MAP | NFT_SET_INTERVAL | NFT_SET_CONCAT;
-  addSet(b, NFPROTO_INET, {kPortmap4, kIdMap4, mapFlags, concatType({kTypeIpv4, kTypeProto, kTypeService}),
-                           12, concatType({kTypeIpv4, kTypeService}), 8, {4, 1, 2}});
-  addSet(b, NFPROTO_INET, {kPortmap6, kIdMap6, mapFlags, concatType({kTypeIpv6, kTypeProto, kTypeService}),
-                           24, concatType({kTypeIpv6, kTypeService}), 20, {16, 1, 2}});
+  const uint32_t addrProtoPort4 = concatType({kTypeIpv4, kTypeProto, kTypeService}),
+                 addrProtoPort6 = concatType({kTypeIpv6, kTypeProto, kTypeService}),
+                 protoPort = concatType({kTypeProto, kTypeService}),
+                 addrPort4 = concatType({kTypeIpv4, kTypeService}),
+                 addrPort6 = concatType({kTypeIpv6, kTypeService});
+  addSet(b, NFPROTO_INET, {kAnyPort4, kIdAny4, NFT_SET_MAP, protoPort, 8, addrPort4, 8, {}});
+  addSet(b, NFPROTO_INET, {kAnyPort6, kIdAny6, NFT_SET_MAP, protoPort, 8, addrPort6, 20, {}});
+  addSet(b, NFPROTO_INET, {kHostPort4, kIdHost4, NFT_SET_MAP, addrProtoPort4, 12, addrPort4, 8, {}});
+  addSet(b, NFPROTO_INET, {kHostPort6, kIdHost6, NFT_SET_MAP, addrProtoPort6, 24, addrPort6, 20, {}});
   addSet(b, NFPROTO_INET, {kPublished4, kIdPub4, 0, concatType({kTypeIpv4, kTypeProto, kTypeService}),
                            12, 0, 0, {}});
   addSet(b, NFPROTO_INET, {kPublished6, kIdPub6, 0, concatType({kTypeIpv6, kTypeProto, kTypeService}),

@@ -10,15 +10,19 @@
 namespace netctl::nft {
 
 // Names of the sets and maps (also read back by readBack and the tests).
-inline constexpr const char* kPortmap4 = "portmap4";
-inline constexpr const char* kPortmap6 = "portmap6";
+// Published ports on every host address: proto . port -> container addr . port.
+inline constexpr const char* kAnyPort4 = "anyport4";
+inline constexpr const char* kAnyPort6 = "anyport6";
+// Published ports on one host address: host addr . proto . port -> container addr . port.
+inline constexpr const char* kHostPort4 = "hostport4";
+inline constexpr const char* kHostPort6 = "hostport6";
 inline constexpr const char* kPublished4 = "published4";
 inline constexpr const char* kPublished6 = "published6";
 inline constexpr const char* kFwdIn = "fwd_in";
 inline constexpr const char* kFwdOut = "fwd_out";
 
 struct PortElements {
-  std::vector<Element> map4, map6, pub4, pub6;
+  std::vector<Element> any4, any6, host4, host6, pub4, pub6;
 };
 // The elements of one container's mappings. kInvalidInput when a mapping needs an address
 // family the container lacks.

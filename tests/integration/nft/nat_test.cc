@@ -150,26 +150,30 @@ TEST_F(Nat, TableStructureAndElementsComeAndGo) {
   ASSERT_TRUE(v.exists);
   for (const char* c : {"prerouting", "output", "postrouting", "forward", "in-A", "out-A", "in-B", "out-B"})
     EXPECT_TRUE(v.chains.contains(c)) << c;
-  EXPECT_EQ(v.chains["prerouting"], 3);  // 127/8 drop + one DNAT rule per family
+  EXPECT_EQ(v.chains["prerouting"], 5);  // 127/8 drop + two DNAT rules per family
   EXPECT_EQ(v.chains["forward"], 3);
   EXPECT_EQ(v.portmap.size(), 5u);
   EXPECT_TRUE(hasMapping(v, "10.10.1.3", 8080, 80));
   EXPECT_TRUE(hasMapping(v, "10.10.1.3", 9101, 91));
-  for (const auto& p : v.portmap)
+  for (const auto& p : v.portmap) {
+    EXPECT_EQ(p.family, AF_INET);
     if (p.hostPort == 8081) {
-      EXPECT_EQ(p.hostFirst.str(), "127.0.0.1");
-      EXPECT_EQ(p.hostLast.str(), "127.0.0.1");
-    } else if (p.hostPort == 8080) {
-      EXPECT_EQ(p.hostFirst.str(), "0.0.0.0");
-      EXPECT_EQ(p.hostLast.str(), "255.255.255.255");
+      ASSERT_TRUE(p.hostAddr);
+      EXPECT_EQ(p.hostAddr->str(), "127.0.0.1");
+    } else {
+      EXPECT_FALSE(p.hostAddr) << p.hostPort;
     }
+  }
   EXPECT_EQ(v.published.size(), 4u);  // 80/tcp, 80/udp, 90/tcp, 91/tcp
   EXPECT_EQ(v.forwardIn.size(), 2u);
 
   // Independently, through nft.
-  std::string elems = nftElements("portmap4");
+  std::string elems = nftElements("anyport4");
   EXPECT_NE(elems.find("10.10.1.3"), std::string::npos) << elems;
   EXPECT_NE(elems.find("8080"), std::string::npos) << elems;
+  std::string hostElems = nftElements("hostport4");
+  EXPECT_NE(hostElems.find("127.0.0.1"), std::string::npos) << hostElems;
+  EXPECT_NE(hostElems.find("8081"), std::string::npos) << hostElems;
 
   // A conflict names both sides and changes nothing.
   auto clash = engine->addPorts(ports("a1", "A", "10.10.1.2", {"0.0.0.0:8080:81/tcp"}));
@@ -186,7 +190,9 @@ TEST_F(Nat, TableStructureAndElementsComeAndGo) {
   auto before = shOut("nft list table inet netctl | grep -v handle");
   ASSERT_TRUE(engine->apply());
   EXPECT_EQ(before, shOut("nft list table inet netctl | grep -v handle"));
-  EXPECT_NE(before.find("dnat ip to ip daddr . meta l4proto . th dport map @portmap4"), std::string::npos)
+  EXPECT_NE(before.find("dnat ip to ip daddr . meta l4proto . th dport map @hostport4"), std::string::npos)
+      << before;
+  EXPECT_NE(before.find("dnat ip to meta l4proto . th dport map @anyport4"), std::string::npos)
       << before;
 
   ASSERT_TRUE(engine->removePorts("a2"));
@@ -194,9 +200,10 @@ TEST_F(Nat, TableStructureAndElementsComeAndGo) {
   EXPECT_FALSE(hasMapping(v, "10.10.1.3", 8080, 80));
   EXPECT_EQ(v.portmap.size(), 2u);
   EXPECT_EQ(v.published.size(), 2u);  // a1's 81/udp and 81/tcp
-  elems = nftElements("portmap4");
+  elems = nftElements("anyport4");
   EXPECT_EQ(elems.find("10.10.1.3"), std::string::npos) << elems;
   EXPECT_NE(elems.find("10.10.1.2"), std::string::npos) << elems;
+  EXPECT_EQ(nftElements("hostport4").find("10.10.1.3"), std::string::npos);
   ASSERT_TRUE(engine->removePorts("a1"));
   EXPECT_TRUE(view().portmap.empty());
   EXPECT_TRUE(view().published.empty());

@@ -74,7 +74,8 @@ struct TableView {
   std::map<std::string, int> chains;     // chain -> number of rules
   std::vector<std::string> sets;         // set and map names
   struct PortElement {
-    Addr hostFirst, hostLast;  // the host address interval
+    int family = 0;                // AF_INET or AF_INET6
+    std::optional<Addr> hostAddr;  // unset: every host address of the family
     Proto proto = Proto::kTcp;
     uint16_t hostPort = 0;
     Addr containerAddr;
