@@ -1,0 +1,241 @@
+// The child side of the launcher. Three processes, each with one short list of steps:
+//
+//   intermediate (forked by the parent, still in the host's namespaces)
+//     rlimits -> [user ns: rootfs overlay, see mount_ns.h] -> unshare(user, mount, pid, uts,
+//     ipc, net) -> fork the init -> exit
+//   init (PID 1 of the node)
+//     hello -> wait for go (maps, cgroup, network done by the parent) -> root of the user ns
+//     -> cgroup ns -> lo + sysctls -> mounts private -> rootfs -> spec mounts -> /proc -> /sys
+//     -> /dev -> pivot_root -> masked paths -> read-only paths -> hostname -> fork the command
+//     -> the init loop (node_init.cc)
+//   command
+//     signals reset -> session -> stdio -> uid/gid -> capabilities -> no_new_privs -> cwd
+//     -> resolve argv[0] -> close fds -> ready -> wait for start -> seccomp (last) -> exec
+#include "runtime/contain.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "runtime/mount_ns.h"
+#include "runtime/node_init.h"
+#include "runtime/steps.h"
+#include "runtime/sync.h"
+
+namespace netctl::runtime::contain {
+namespace {
+
+[[noreturn]] void failInChild(int syncFd, const Error& error) {
+  sync::sendError(syncFd, error);
+  ::_exit(1);
+}
+
+int newNamespaceFlags(const Spec& spec) {
+  const Namespaces& ns = spec.namespaces;
+  int flags = CLONE_NEWNS;
+  if (ns.user.enabled) flags |= CLONE_NEWUSER;
+  if (ns.pid) flags |= CLONE_NEWPID;
+  if (ns.uts) flags |= CLONE_NEWUTS;
+  if (ns.ipc) flags |= CLONE_NEWIPC;
+  if (ns.net) flags |= CLONE_NEWNET;
+  return flags;  // the cgroup ns comes later, once the init is in its cgroup
+}
+
+Result<void> applyRlimits(const std::vector<Rlimit>& limits) {
+  for (const auto& r : limits) {
+    rlimit value{r.soft, r.hard};
+    if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &value) != 0)
+      return errnoError(fmt::format("setrlimit({})", r.resource));
+  }
+  return {};
+}
+
+Result<void> unshareCgroupInChild() {
+  if (::unshare(CLONE_NEWCGROUP) != 0) return errnoError("unshare(CLONE_NEWCGROUP)");
+  return {};
+}
+
+Result<void> setUpContainerInChild(const Plan& plan) {
+  const Spec& spec = *plan.spec;
+  if (spec.namespaces.user.enabled) NETCTL_TRYC(user_ns::becomeRootInChild(), "user namespace");
+  if (spec.namespaces.cgroup) NETCTL_TRYC(unshareCgroupInChild(), "cgroup namespace");
+  NETCTL_TRYC(net_ns::setUpInChild(spec), "network namespace");
+  NETCTL_TRYC(mount_ns::makePrivateInChild(), "mount namespace");
+  NETCTL_TRYC(mount_ns::mountRootfsInChild(plan), "rootfs");
+  NETCTL_TRYC(mount_ns::mountSpecMountsInChild(plan), "mounts");
+  NETCTL_TRYC(mount_ns::mountProcInChild(plan), "/proc");
+  NETCTL_TRYC(mount_ns::mountSysInChild(plan), "/sys");
+  NETCTL_TRYC(mount_ns::mountDevInChild(plan), "/dev");
+  if (spec.rootfs.kind == RootfsKind::kDirectory) NETCTL_TRYC(mount_ns::bindEtcFilesInChild(plan), "/etc files");
+  NETCTL_TRYC(mount_ns::pivotRootInChild(plan), "pivot_root");
+  NETCTL_TRYC(mount_ns::maskPathsInChild(spec.security.maskedPaths), "masked paths");
+  NETCTL_TRYC(mount_ns::readonlyPathsInChild(spec.security.readonlyPaths), "read-only paths");
+  if (spec.rootfs.readonly) NETCTL_TRYC(mount_ns::remountRootReadonlyInChild(), "read-only rootfs");
+  if (spec.namespaces.uts) NETCTL_TRYC(uts_ns::setHostnameInChild(spec.hostname), "hostname");
+  return {};
+}
+
+Result<void> resetSignalsInChild() {
+  sigset_t none;
+  sigemptyset(&none);
+  if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) return errnoError("sigprocmask");
+  for (int s = 1; s < NSIG; ++s) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    ::signal(s, SIG_DFL);
+  }
+  return {};
+}
+
+Result<void> setStdioInChild(const int (&stdio)[3]) {
+  // Dup everything out of the way first, so a source that is itself 0, 1 or 2 survives.
+  int high[3];
+  for (int i = 0; i < 3; ++i) {
+    high[i] = stdio[i] >= 0 ? ::fcntl(stdio[i], F_DUPFD_CLOEXEC, 10) : ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (high[i] < 0) return errnoError(fmt::format("preparing fd {}", i));
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (::dup2(high[i], i) < 0) return errnoError(fmt::format("dup2 onto fd {}", i));
+    ::close(high[i]);
+  }
+  return {};
+}
+
+Result<void> enterCwdInChild(const std::string& cwd) {
+  if (::chdir(cwd.c_str()) != 0) return errnoError(fmt::format("chdir {}", cwd));
+  // A cwd outside the root (an fd leaked from the host, CVE-2024-21626) shows up here.
+  char buf[PATH_MAX];
+  if (!::getcwd(buf, sizeof buf) || buf[0] != '/') return sysError(EPERM, fmt::format("cwd {} is outside the root", cwd));
+  return {};
+}
+
+Result<std::string> prepareCommandInChild(const Plan& plan) {
+  const Spec& spec = *plan.spec;
+  NETCTL_TRYC(resetSignalsInChild(), "signals");
+  if (::setsid() < 0) return errnoError("setsid");
+  NETCTL_TRYC(setStdioInChild(plan.stdio), "stdio");
+  NETCTL_TRYC(caps::dropBoundingInChild(plan.capMask), "capabilities");
+  // Without no_new_privs a filter needs CAP_SYS_ADMIN, so it goes on while still root.
+  if (!spec.security.noNewPrivileges) NETCTL_TRYC(seccomp::applyInChild(plan.seccomp), "seccomp");
+  NETCTL_TRYC(user_ns::switchUserInChild(spec.uid, spec.gid, spec.additionalGids), "user {}:{}", spec.uid, spec.gid);
+  NETCTL_TRYC(caps::applyInChild(plan.capMask), "capabilities");
+  if (spec.security.noNewPrivileges) NETCTL_TRYC(caps::setNoNewPrivsInChild(), "no_new_privs");
+  NETCTL_TRYC(enterCwdInChild(spec.cwd), "cwd");
+  auto path = NETCTL_TRYC(resolveCommand(spec.command, plan.env), "command");
+  closeFdsExcept({plan.syncFd, plan.fifoFd});
+  return path;
+}
+
+std::vector<char*> cStrings(const std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+// The command process. Errors before the start go to the parent over the channel; an exec
+// failure goes to whoever runs start, over the exec FIFO.
+[[noreturn]] void runCommand(const Plan& plan) {
+  auto path = prepareCommandInChild(plan);
+  if (!path) failInChild(plan.syncFd, path.error());
+  (void)sync::send(plan.syncFd, sync::Msg::kReady);
+  ::close(plan.syncFd);
+  // Blocks until `start` opens the FIFO for reading.
+  int fifo = ::open(fmt::format("/proc/self/fd/{}", plan.fifoFd).c_str(), O_WRONLY | O_CLOEXEC);
+  if (fifo < 0) ::_exit(126);
+  ::close(plan.fifoFd);
+  if (plan.spec->security.noNewPrivileges) {
+    if (auto r = seccomp::applyInChild(plan.seccomp); !r) {
+      int err = r.error().errnum();
+      (void)!::write(fifo, &err, sizeof err);
+      ::_exit(126);
+    }
+  }
+  auto argv = cStrings(plan.argv);
+  auto envp = cStrings(plan.env);
+  ::execve(path->c_str(), argv.data(), envp.data());
+  int err = errno;
+  (void)!::write(fifo, &err, sizeof err);
+  ::_exit(127);
+}
+
+[[noreturn]] void runInit(const Plan& plan) {
+  (void)sync::send(plan.syncFd, sync::Msg::kHello);
+  auto go = sync::receive(plan.syncFd);
+  if (!go || go->msg != sync::Msg::kGo) ::_exit(1);  // the parent gave up; it cleans up
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (auto r = setUpContainerInChild(plan); !r) failInChild(plan.syncFd, r.error());
+  node_init::blockSignalsInChild();
+  pid_t command = ::fork();
+  if (command < 0) failInChild(plan.syncFd, errnoError("forking the command").error());
+  if (command == 0) runCommand(plan);
+  closeFdsExcept({plan.statusFd});
+  for (int fd = 0; fd < 3; ++fd) {
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0 && null != fd) {
+      ::dup2(null, fd);
+      ::close(null);
+    }
+  }
+  // The init needs only CAP_KILL (to forward signals to a command of another uid).
+  (void)caps::dropBoundingInChild(uint64_t{1} << 5);
+  (void)caps::applyInChild(uint64_t{1} << 5);
+  node_init::runInChild(command, plan.statusFd);
+}
+
+}  // namespace
+
+void closeFdsExcept(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned from = 3;
+  for (int fd : keep) {
+    if (fd < 3) continue;
+    if (static_cast<unsigned>(fd) > from) ::close_range(from, static_cast<unsigned>(fd) - 1, 0);
+    from = static_cast<unsigned>(fd) + 1;
+  }
+  ::close_range(from, ~0U, 0);
+}
+
+Result<std::string> resolveCommand(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) {
+    if (::access(name.c_str(), X_OK) != 0) return errnoError(fmt::format("{}", name));
+    return name;
+  }
+  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& e : env)
+    if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
+  for (size_t pos = 0; pos <= path.size();) {
+    size_t next = path.find(':', pos);
+    std::string dir = path.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    struct stat st{};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+    if (next == std::string::npos) break;
+    pos = next + 1;
+  }
+  return sysError(ENOENT, fmt::format("{}: not found in PATH", name));
+}
+
+void runIntermediate(const Plan& plan) {
+  auto forked = [&]() -> Result<pid_t> {
+    NETCTL_TRYC(applyRlimits(plan.spec->rlimits), "rlimits");
+    if (plan.spec->namespaces.user.enabled) NETCTL_TRYC(mount_ns::mountRootfsBeforeUserNs(plan), "rootfs");
+    if (::unshare(newNamespaceFlags(*plan.spec)) != 0) return errnoError("unshare of the new namespaces");
+    pid_t pid = ::fork();
+    if (pid < 0) return errnoError("forking the node's init");
+    if (pid == 0) runInit(plan);
+    return pid;
+  }();
+  if (!forked) failInChild(plan.syncFd, forked.error());
+  ::_exit(0);
+}
+
+}  // namespace netctl::runtime::contain

@@ -1,0 +1,581 @@
+// The runtime core, end to end inside the test sandbox: containers are created from the test
+// binary (which is also the probe, see probe.cc), and every claim is checked from the inside
+// (the probe's report) and, where the host can see it, from the outside (/proc, /sys/fs/cgroup,
+// `ip`, mountinfo).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "netctl/base/fs.h"
+#include "netctl/runtime/cgroup.h"
+#include "netctl/runtime/container.h"
+#include "netctl/runtime/seccomp.h"
+#include "netctl/runtime/spec.h"
+
+namespace netctl::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string selfExe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+std::map<std::string, std::string> parseReport(const std::string& text) {
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    auto eq = line.find('=');
+    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
+    if (nl == std::string::npos) break;
+    pos = nl + 1;
+  }
+  return out;
+}
+
+std::string readFd(int fd) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
+std::string sh(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+bool processGone(pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    auto stat = fs::readFile(fmt::format("/proc/{}/stat", pid));
+    if (!stat) return true;
+    auto close = stat->rfind(')');
+    if (close != std::string::npos && (*stat)[close + 2] == 'Z') {
+      ::waitpid(pid, nullptr, WNOHANG);  // we are a subreaper: reap it if it came to us
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+// The mappings that hold resident memory, for a failure message.
+std::string smapsSummary(pid_t pid) {
+  auto smaps = fs::readFile(fmt::format("/proc/{}/smaps", pid));
+  if (!smaps) return "";
+  std::string out, header;
+  size_t pos = 0;
+  while (pos < smaps->size()) {
+    size_t nl = smaps->find('\n', pos);
+    std::string line = smaps->substr(pos, nl - pos);
+    pos = nl == std::string::npos ? smaps->size() : nl + 1;
+    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) && line.find('-') < 16) header = line;
+    if (line.rfind("Rss:", 0) == 0 && std::atol(line.c_str() + 4) > 0) out += line + "  " + header + "\n";
+  }
+  return out;
+}
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // The host's PID 1 here does not reap: orphaned node inits come to the test instead.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  }
+  void TearDown() override {
+    for (const auto& name : made_) EXPECT_TRUE(rt_.destroy(name)) << name;
+    auto left = rt_.list();
+    ASSERT_TRUE(left);
+    EXPECT_TRUE(left->empty());
+  }
+
+  Spec probeSpec(const std::string& name, const std::string& mode, std::vector<std::string> args = {}) {
+    Spec spec;
+    spec.name = name;
+    spec.command = selfExe();
+    spec.args = std::move(args);
+    spec.env.push_back("NETCTL_RUNTIME_PROBE=" + mode);
+    return spec;
+  }
+
+  // Creates, starts, waits; returns {exit code, stdout}.
+  std::pair<int, std::string> run(const Spec& spec, CreateOptions options = {}) {
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    UniqueFd readEnd(fds[0]), writeEnd(fds[1]);
+    options.stdio.out = writeEnd.get();
+    auto st = rt_.create(spec, options);
+    writeEnd.reset();
+    if (!st) {
+      ADD_FAILURE() << st.error().what();
+      return {-1, ""};
+    }
+    made_.push_back(spec.name);
+    auto started = rt_.start(spec.name);
+    EXPECT_TRUE(started) << (started ? "" : started.error().what());
+    std::string out = readFd(readEnd.get());
+    auto code = rt_.wait(spec.name, 30s);
+    EXPECT_TRUE(code) << (code ? "" : code.error().what());
+    return {code ? *code : -1, out};
+  }
+
+  Result<State> createStarted(const Spec& spec, CreateOptions options = {}) {
+    auto st = rt_.create(spec, options);
+    if (!st) return st;
+    made_.push_back(spec.name);
+    NETCTL_TRY(rt_.start(spec.name));
+    return rt_.state(spec.name);
+  }
+
+  Runtime rt_;
+  std::vector<std::string> made_;
+};
+
+std::string hexMask(uint64_t mask) { return fmt::format("{:016x}", mask); }
+
+TEST_F(RuntimeTest, ProbeSeesAnIsolatedNode) {
+  auto spec = probeSpec("iso1", "report");
+  auto [code, out] = run(spec);
+  ASSERT_EQ(code, 0) << out;
+  auto r = parseReport(out);
+  // PID 1 is netctl's init, the probe its child; no host pid is visible.
+  EXPECT_EQ(r["pid"], "2");
+  EXPECT_EQ(r["ppid"], "1");
+  EXPECT_EQ(r["procpids"], "1,2");
+  EXPECT_EQ(r["hostname"], "iso1");
+  EXPECT_EQ(r["netdevs"], "lo");
+  EXPECT_EQ(r["procsys_write"], std::to_string(EROFS));
+  EXPECT_EQ(r["sys_write"], std::to_string(EROFS));
+  EXPECT_EQ(r["mount"], std::to_string(EPERM));
+  EXPECT_EQ(r["timer_list_bytes"], "0");  // masked (it is kilobytes on the host)
+  ASSERT_GT(fs::readFile("/proc/timer_list")->size(), 0u);
+  EXPECT_EQ(r["keys_bytes"], "0");
+  EXPECT_EQ(r["firmware"], "");
+  auto mask = capabilityMask(spec.security);
+  ASSERT_TRUE(mask);
+  EXPECT_EQ(r["capeff"], hexMask(*mask));
+  EXPECT_EQ(r["capprm"], hexMask(*mask));
+  EXPECT_EQ(r["capbnd"], hexMask(*mask));
+  EXPECT_EQ(r["nnp"], "1");
+  EXPECT_EQ(r["seccomp"], "2");
+  EXPECT_EQ(r["keyctl"], std::to_string(EPERM));
+  EXPECT_EQ(r["uid"], "0");
+  EXPECT_EQ(r["tmp_write"], "0");
+}
+
+TEST_F(RuntimeTest, CapabilitiesFollowTheSpec) {
+  auto spec = probeSpec("caps1", "report");
+  spec.security.capDrop = {"ALL"};
+  spec.security.capAdd = {"NET_ADMIN", "NET_RAW"};
+  auto [code, out] = run(spec);
+  ASSERT_EQ(code, 0) << out;
+  auto r = parseReport(out);
+  uint64_t want = (uint64_t{1} << CAP_NET_ADMIN) | (uint64_t{1} << CAP_NET_RAW);
+  EXPECT_EQ(r["capeff"], hexMask(want));
+  EXPECT_EQ(r["capbnd"], hexMask(want));
+}
+
+TEST_F(RuntimeTest, HostSeesTheNodeFromOutside) {
+  Spec spec;
+  spec.name = "host1";
+  spec.command = "sleep";
+  spec.args = {"1000"};
+  auto st = createStarted(spec);
+  ASSERT_TRUE(st) << st.error().what();
+  EXPECT_EQ(st->status, Status::kRunning);
+  // Read back from the host's own /proc: the command's sets, NNP and seccomp mode.
+  auto status = fs::readFile(fmt::format("/proc/{}/status", st->commandPid));
+  ASSERT_TRUE(status);
+  auto mask = capabilityMask(spec.security);
+  EXPECT_NE(status->find("CapEff:\t" + hexMask(*mask)), std::string::npos) << *status;
+  EXPECT_NE(status->find("NoNewPrivs:\t1"), std::string::npos);
+  EXPECT_NE(status->find("Seccomp:\t2"), std::string::npos);
+  // Its own namespaces, not ours.
+  for (const char* ns : {"net", "mnt", "pid", "uts", "ipc", "cgroup"}) {
+    struct stat mine{}, theirs{};
+    ASSERT_EQ(::stat(fmt::format("/proc/self/ns/{}", ns).c_str(), &mine), 0);
+    ASSERT_EQ(::stat(st->namespacePath(ns).c_str(), &theirs), 0);
+    EXPECT_NE(mine.st_ino, theirs.st_ino) << ns;
+  }
+  // In its cgroup, in every hierarchy.
+  ASSERT_FALSE(st->cgroupPaths.empty());
+  for (const auto& path : st->cgroupPaths) {
+    auto procs = fs::readFile(path + "/cgroup.procs");
+    ASSERT_TRUE(procs) << path;
+    EXPECT_NE(procs->find(std::to_string(st->initPid)), std::string::npos) << path;
+  }
+}
+
+TEST_F(RuntimeTest, WiredDevicesAreTheOnlyOnesInSys) {
+  auto spec = probeSpec("wire1", "report");
+  CreateOptions options;
+  options.wireNetwork = [](pid_t pid) -> Result<void> {
+    std::string cmd = fmt::format("ip link add wire1h type veth peer name eth1 netns {} 2>&1", pid);
+    std::string out = sh(cmd);
+    if (!out.empty()) return sysError(EIO, out);
+    return {};
+  };
+  auto [code, out] = run(spec, options);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(parseReport(out)["netdevs"], "eth1,lo");
+  sh("ip link del wire1h 2>/dev/null");
+}
+
+TEST_F(RuntimeTest, NoNewPrivsStopsSetuidRoot) {
+  // A setuid-root copy of the probe, outside the node's private /tmp.
+  std::string dir = fmt::format("{}/runtime-suid-{}", NETCTL_BUILD_DIR, ::getpid());
+  ASSERT_TRUE(fs::makeDirs(dir, 0755));
+  std::string suid = dir + "/probe";
+  std::filesystem::copy_file(selfExe(), suid);
+  ASSERT_EQ(::chown(suid.c_str(), 0, 0), 0);
+  ASSERT_EQ(::chmod(suid.c_str(), 04755), 0);
+  for (bool nnp : {true, false}) {
+    auto spec = probeSpec(nnp ? "suid1" : "suid2", "euid");
+    spec.command = suid;
+    spec.uid = 1000;
+    spec.gid = 1000;
+    spec.security.noNewPrivileges = nnp;
+    auto [code, out] = run(spec);
+    EXPECT_EQ(code, 0) << out;
+    // With no_new_privs the setuid bit is ignored; without it (the control) it works.
+    EXPECT_EQ(parseReport(out)["euid"], nnp ? "1000" : "0") << "nnp=" << nnp;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(RuntimeTest, SeccompIsCompiledOnceAndCached) {
+  auto first = createStarted(probeSpec("sc1", "exit", {"0"}));
+  ASSERT_TRUE(first) << first.error().what();
+  uint64_t before = seccomp::compileCount();
+  auto second = createStarted(probeSpec("sc2", "exit", {"0"}));
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_EQ(seccomp::compileCount(), before);
+  // And on disk, for later processes (exec).
+  bool found = false;
+  for (const auto& e : std::filesystem::directory_iterator(rt_.stateRoot() + "/seccomp"))
+    found |= e.path().extension() == ".bpf";
+  EXPECT_TRUE(found);
+}
+
+TEST_F(RuntimeTest, UserNamespaceRootIsUnprivilegedOnTheHost) {
+  auto spec = probeSpec("userns1", "report");
+  spec.namespaces.user.enabled = true;
+  auto [code, out] = run(spec);
+  ASSERT_EQ(code, 0) << out;
+  auto r = parseReport(out);
+  EXPECT_EQ(r["uid"], "0");
+  EXPECT_NE(r["uidmap"].find("100000"), std::string::npos) << r["uidmap"];
+  EXPECT_EQ(r["tmp_write"], "0");
+
+  Spec sleeper;
+  sleeper.name = "userns2";
+  sleeper.command = "sleep";
+  sleeper.args = {"1000"};
+  sleeper.namespaces.user.enabled = true;
+  auto st = createStarted(sleeper);
+  ASSERT_TRUE(st) << st.error().what();
+  auto status = fs::readFile(fmt::format("/proc/{}/status", st->commandPid));
+  ASSERT_TRUE(status);
+  EXPECT_NE(status->find("Uid:\t100000\t100000\t100000\t100000"), std::string::npos) << *status;
+}
+
+TEST_F(RuntimeTest, OverlayUpperLayerIsPrivate) {
+  std::string hostHosts = *fs::readFile("/etc/hosts");
+  Spec a;
+  a.name = "ovl-a";
+  a.command = "sleep";
+  a.args = {"1000"};
+  Spec b = a;
+  b.name = "ovl-b";
+  ASSERT_TRUE(createStarted(a));
+  ASSERT_TRUE(createStarted(b));
+  ExecOptions write;
+  write.argv = {selfExe(), "/etc/netctl-probe-private", "from-a"};
+  write.env = {"NETCTL_RUNTIME_PROBE=write"};
+  auto code = rt_.exec("ovl-a", write);
+  ASSERT_TRUE(code) << code.error().what();
+  EXPECT_EQ(*code, 0);
+  // Visible in a, not on the host, not in b.
+  EXPECT_FALSE(fs::exists("/etc/netctl-probe-private"));
+  auto readIn = [&](const std::string& node, const std::string& path) {
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    UniqueFd r(fds[0]), w(fds[1]);
+    ExecOptions cat;
+    cat.argv = {selfExe(), path};
+    cat.env = {"NETCTL_RUNTIME_PROBE=cat"};
+    cat.stdio.out = w.get();
+    auto rc = rt_.exec(node, cat);
+    w.reset();
+    EXPECT_TRUE(rc) << (rc ? "" : rc.error().what());
+    return readFd(r.get());
+  };
+  EXPECT_EQ(readIn("ovl-a", "/etc/netctl-probe-private"), "from-a");
+  EXPECT_EQ(readIn("ovl-b", "/etc/netctl-probe-private").rfind("<No such file", 0), 0u);
+  // Each node has its own /etc/hosts and /etc/hostname; the host's are untouched.
+  EXPECT_NE(readIn("ovl-a", "/etc/hosts").find("ovl-a"), std::string::npos);
+  EXPECT_EQ(readIn("ovl-b", "/etc/hostname"), "ovl-b\n");
+  ASSERT_TRUE(rt_.writeHosts("ovl-b", "10.0.0.1\tovl-a\n10.0.0.2\tovl-b\n"));
+  EXPECT_EQ(readIn("ovl-b", "/etc/hosts"), "10.0.0.1\tovl-a\n10.0.0.2\tovl-b\n");
+  EXPECT_EQ(*fs::readFile("/etc/hosts"), hostHosts);
+}
+
+TEST_F(RuntimeTest, ExecJoinsTheNode) {
+  Spec spec;
+  spec.name = "exec1";
+  spec.command = "sleep";
+  spec.args = {"1000"};
+  auto st = createStarted(spec);
+  ASSERT_TRUE(st) << st.error().what();
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd r(fds[0]), w(fds[1]);
+  ExecOptions opts;
+  opts.argv = {selfExe()};
+  opts.env = {"NETCTL_RUNTIME_PROBE=report"};
+  opts.stdio.out = w.get();
+  auto code = rt_.exec("exec1", opts);
+  w.reset();
+  ASSERT_TRUE(code) << code.error().what();
+  EXPECT_EQ(*code, 0);
+  auto rep = parseReport(readFd(r.get()));
+  EXPECT_EQ(rep["hostname"], "exec1");
+  EXPECT_EQ(rep["procpids"].substr(0, 4), "1,2,");
+  auto mask = capabilityMask(spec.security);
+  EXPECT_EQ(rep["capeff"], hexMask(*mask));
+  EXPECT_EQ(rep["nnp"], "1");
+  EXPECT_EQ(rep["seccomp"], "2");
+  EXPECT_EQ(rep["keyctl"], std::to_string(EPERM));
+  // Exit codes pass through; a missing command is an error with its cause.
+  ExecOptions exit7;
+  exit7.argv = {selfExe(), "7"};
+  exit7.env = {"NETCTL_RUNTIME_PROBE=exit"};
+  auto seven = rt_.exec("exec1", exit7);
+  ASSERT_TRUE(seven);
+  EXPECT_EQ(*seven, 7);
+  ExecOptions missing;
+  missing.argv = {"no-such-command-here"};
+  auto bad = rt_.exec("exec1", missing);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().what().find("not found"), std::string::npos) << bad.error().what();
+}
+
+TEST_F(RuntimeTest, ExecWithTtyGetsAPty) {
+  Spec spec;
+  spec.name = "tty1";
+  spec.command = "sleep";
+  spec.args = {"1000"};
+  ASSERT_TRUE(createStarted(spec));
+  int out[2], in[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  UniqueFd outR(out[0]), outW(out[1]), inR(in[0]), inW(in[1]);
+  ExecOptions opts;
+  opts.argv = {selfExe()};
+  opts.env = {"NETCTL_RUNTIME_PROBE=tty"};
+  opts.tty = true;
+  opts.stdio.in = inR.get();
+  opts.stdio.out = outW.get();
+  auto code = rt_.exec("tty1", opts);
+  outW.reset();
+  ASSERT_TRUE(code) << code.error().what();
+  EXPECT_EQ(*code, 0);
+  std::string text = readFd(outR.get());
+  EXPECT_NE(text.find("isatty=1"), std::string::npos) << text;
+  EXPECT_NE(text.find("tty=/dev/pts/0"), std::string::npos) << text;
+}
+
+TEST_F(RuntimeTest, InitForwardsSignalsAndKeepsTheNamespaces) {
+  Spec spec;
+  spec.name = "sig1";
+  spec.command = "sleep";
+  spec.args = {"1000"};
+  auto st = createStarted(spec);
+  ASSERT_TRUE(st) << st.error().what();
+  ASSERT_TRUE(rt_.kill("sig1", SIGTERM));
+  auto code = rt_.wait("sig1", 10s);
+  ASSERT_TRUE(code) << code.error().what();
+  EXPECT_EQ(*code, 128 + SIGTERM);
+  auto after = rt_.state("sig1");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, Status::kStopped);
+  EXPECT_TRUE(fs::exists(after->namespacePath("net")));
+  // Stopping the init now ends the node.
+  ASSERT_TRUE(rt_.kill("sig1", SIGTERM));
+  EXPECT_TRUE(processGone(st->initPid));
+  EXPECT_EQ(rt_.state("sig1")->status, Status::kGone);
+}
+
+TEST_F(RuntimeTest, InitReapsOrphansAndStaysSmall) {
+  auto spec = probeSpec("orph1", "orphan");
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd r(fds[0]), w(fds[1]);
+  CreateOptions options;
+  options.stdio.out = w.get();
+  auto st = createStarted(spec, options);
+  w.reset();
+  ASSERT_TRUE(st) << st.error().what();
+  char buf[256] = {};
+  ASSERT_GT(::read(r.get(), buf, sizeof buf - 1), 0);
+  // Only the init and the probe: the orphan's zombie was reaped.
+  EXPECT_EQ(parseReport(buf)["procpids"], "1,2");
+  auto status = fs::readFile(fmt::format("/proc/{}/status", st->initPid));
+  ASSERT_TRUE(status);
+  auto pos = status->find("VmRSS:");
+  ASSERT_NE(pos, std::string::npos);
+  long rssKb = std::atol(status->c_str() + pos + 6);
+  RecordProperty("init_rss_kib", static_cast<int>(rssKb));
+  std::printf("init VmRSS: %ld KiB\n", rssKb);
+  EXPECT_LE(rssKb, 1024) << smapsSummary(st->initPid);
+}
+
+TEST_F(RuntimeTest, NodeOutlivesItsCreator) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    Runtime rt;
+    Spec spec;
+    spec.name = "outlive1";
+    spec.command = "sleep";
+    spec.args = {"1000"};
+    bool ok = rt.create(spec) && rt.start("outlive1");
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_EQ(status, 0);
+  made_.push_back("outlive1");
+  auto st = rt_.state("outlive1");
+  ASSERT_TRUE(st) << st.error().what();
+  EXPECT_EQ(st->status, Status::kRunning);
+  EXPECT_TRUE(fs::exists(fmt::format("/proc/{}", st->commandPid)));
+}
+
+TEST_F(RuntimeTest, DeleteLeavesNothing) {
+  Spec spec;
+  spec.name = "del1";
+  spec.command = "sleep";
+  spec.args = {"1000"};
+  spec.limits.pids = 64;
+  auto st = createStarted(spec);
+  ASSERT_TRUE(st) << st.error().what();
+  std::string mountsBefore = *fs::readFile("/proc/self/mountinfo");
+  auto paths = st->cgroupPaths;
+  ASSERT_FALSE(paths.empty());
+  ASSERT_TRUE(rt_.destroy("del1"));
+  made_.clear();
+  EXPECT_TRUE(processGone(st->initPid));
+  EXPECT_TRUE(processGone(st->commandPid));
+  for (const auto& p : paths) EXPECT_FALSE(fs::exists(p)) << p;
+  EXPECT_FALSE(fs::exists(st->bundleDir));
+  EXPECT_EQ(*fs::readFile("/proc/self/mountinfo"), mountsBefore);
+  EXPECT_EQ(fs::readFile("/proc/self/mountinfo")->find("containers/del1"), std::string::npos);
+  // Deleting again is fine.
+  EXPECT_TRUE(rt_.destroy("del1"));
+}
+
+// Failure injection: each returns an error naming the step, and nothing is left behind.
+class FailureTest : public RuntimeTest {
+ protected:
+  void expectCleanFailure(const Spec& spec, const std::string& needle, CreateOptions options = {}) {
+    auto st = rt_.create(spec, options);
+    ASSERT_FALSE(st) << "created " << spec.name;
+    std::string what = st.error().what();
+    EXPECT_NE(what.find("creating container " + spec.name), std::string::npos) << what;
+    EXPECT_NE(what.find(needle), std::string::npos) << what;
+    EXPECT_FALSE(fs::exists(rt_.stateRoot() + "/containers/" + spec.name));
+    auto group = cgroup::Group::open(cgroup::defaultParent(), spec.name);
+    EXPECT_FALSE(group) << "cgroup left: " << (group ? group->paths().front() : "");
+  }
+};
+
+TEST_F(FailureTest, BadRootfs) {
+  Spec spec;
+  spec.name = "bad-rootfs";
+  spec.command = "true";
+  spec.rootfs = {RootfsKind::kLower, "/nonexistent/rootfs", false};
+  expectCleanFailure(spec, "rootfs: lower layer /nonexistent/rootfs: No such file");
+  spec.rootfs = {RootfsKind::kDirectory, "/nonexistent/rootfs", false};
+  expectCleanFailure(spec, "rootfs: binding directory /nonexistent/rootfs");
+}
+
+TEST_F(FailureTest, BadSeccompFile) {
+  std::string file = rt_.stateRoot() + "/bad-seccomp.json";
+  ASSERT_TRUE(fs::writeFile(file, "{\"defaultAction\": \"SCMP_ACT_NOPE\"}", O_CREAT | O_TRUNC));
+  Spec spec;
+  spec.name = "bad-seccomp";
+  spec.command = "true";
+  spec.security.seccomp = {SeccompMode::kFile, file};
+  expectCleanFailure(spec, "defaultAction: unsupported action SCMP_ACT_NOPE");
+  spec.security.seccomp = {SeccompMode::kFile, "/nonexistent.json"};
+  expectCleanFailure(spec, "seccomp profile: opening /nonexistent.json");
+  ::unlink(file.c_str());
+}
+
+TEST_F(FailureTest, ImpossibleCgroupLimit) {
+  Spec spec;
+  spec.name = "bad-cgroup";
+  spec.command = "true";
+  spec.limits.cpuset = "4095";
+  expectCleanFailure(spec, "cgroup");
+}
+
+TEST_F(FailureTest, MissingCommand) {
+  Spec spec;
+  spec.name = "bad-command";
+  spec.command = "no-such-command-anywhere";
+  expectCleanFailure(spec, "command: no-such-command-anywhere: not found in PATH");
+}
+
+TEST_F(FailureTest, WiringError) {
+  Spec spec;
+  spec.name = "bad-wire";
+  spec.command = "true";
+  CreateOptions options;
+  options.wireNetwork = [](pid_t) -> Result<void> { return sysError(EEXIST, "creating veth"); };
+  expectCleanFailure(spec, "wiring the network: creating veth: File exists", options);
+}
+
+TEST_F(FailureTest, BadSysctl) {
+  Spec spec;
+  spec.name = "bad-sysctl";
+  spec.command = "true";
+  spec.sysctls["net.ipv4.no_such_knob"] = "1";
+  expectCleanFailure(spec, "network namespace: sysctl net.ipv4.no_such_knob");
+}
+
+TEST_F(FailureTest, NameTaken) {
+  Spec spec;
+  spec.name = "taken";
+  spec.command = "sleep";
+  spec.args = {"1000"};
+  ASSERT_TRUE(createStarted(spec));
+  auto again = rt_.create(spec);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind(), Error::Kind::kConflict);
+  EXPECT_TRUE(rt_.state("taken"));  // the first one is untouched
+}
+
+}  // namespace
+}  // namespace netctl::runtime
