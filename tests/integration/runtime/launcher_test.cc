@@ -495,6 +495,78 @@ TEST_F(RuntimeTest, DeleteLeavesNothing) {
   EXPECT_TRUE(rt_.destroy("del1"));
 }
 
+// cgroup limits, seen from inside (the probe's experience) and read back from the host.
+std::string controllerFile(const State& st, const std::string& controller, const std::string& file) {
+  for (const auto& p : st.cgroupPaths) {
+    if (p.find("/" + controller) != std::string::npos || fs::exists(p + "/" + file)) {
+      if (fs::exists(p + "/" + file)) return p + "/" + file;
+    }
+  }
+  return "";
+}
+
+TEST_F(RuntimeTest, MemoryHogIsKilledAtTheLimit) {
+  auto spec = probeSpec("mem1", "memhog", {"512"});
+  spec.limits.memoryBytes = 64 << 20;
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd r(fds[0]), w(fds[1]);
+  CreateOptions options;
+  options.stdio.out = w.get();
+  auto st = createStarted(spec, options);
+  w.reset();
+  ASSERT_TRUE(st) << st.error().what();
+  std::string out = readFd(r.get());
+  auto code = rt_.wait("mem1", 30s);
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 128 + SIGKILL) << out;
+  long lastMib = std::atol(parseReport(out)["mib"].c_str());
+  EXPECT_LT(lastMib, 64);
+  std::string limit = controllerFile(*st, "memory", "memory.limit_in_bytes");
+  if (limit.empty()) limit = controllerFile(*st, "memory", "memory.max");
+  ASSERT_FALSE(limit.empty());
+  EXPECT_EQ(std::atol(fs::readFile(limit)->c_str()), 64L << 20);
+}
+
+TEST_F(RuntimeTest, ForkBombStopsAtThePidsLimit) {
+  auto spec = probeSpec("pids1", "forkbomb", {"64"});
+  spec.limits.pids = 16;
+  auto [code, out] = run(spec);
+  ASSERT_EQ(code, 0) << out;
+  auto r = parseReport(out);
+  // The init and the probe count too.
+  EXPECT_LE(std::atoi(r["forked"].c_str()), 14) << out;
+  EXPECT_GE(std::atoi(r["forked"].c_str()), 1) << out;
+  EXPECT_EQ(r["fork_errno"], std::to_string(EAGAIN));
+}
+
+TEST_F(RuntimeTest, CpuSpinnerIsHeldNearItsQuota) {
+  auto spec = probeSpec("cpu1", "spin", {"1000"});
+  spec.limits.cpus = 0.2;
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd r(fds[0]), w(fds[1]);
+  CreateOptions options;
+  options.stdio.out = w.get();
+  auto st = createStarted(spec, options);
+  w.reset();
+  ASSERT_TRUE(st) << st.error().what();
+  std::string quota = controllerFile(*st, "cpu", "cpu.cfs_quota_us");
+  if (!quota.empty()) {
+    EXPECT_EQ(std::atol(fs::readFile(quota)->c_str()), 20000);
+  } else {
+    quota = controllerFile(*st, "cpu", "cpu.max");
+    ASSERT_FALSE(quota.empty());
+    EXPECT_EQ(fs::readFile(quota)->substr(0, 6), "20000 ");
+  }
+  std::string out = readFd(r.get());
+  ASSERT_TRUE(rt_.wait("cpu1", 30s));
+  long cpuMs = std::atol(parseReport(out)["cpu_ms"].c_str());
+  // 0.2 CPU for one second: about 200 ms of CPU (it never gets the 1000 it asks for).
+  EXPECT_LE(cpuMs, 350) << out;
+  EXPECT_GE(cpuMs, 20) << out;
+}
+
 // Failure injection: each returns an error naming the step, and nothing is left behind.
 class FailureTest : public RuntimeTest {
  protected:
