@@ -128,10 +128,14 @@ struct Engine::Impl {
 
   Result<void> apply() {
     bool bridge = NETCTL_TRY(hasBridgeFamily());
+    // Nothing left to manage: no table at all, and the sysctls go back to what they were.
+    bool empty = state.empty();
     NETCTL_TRY(commit(sock, [&](Batch& b) -> Result<void> {
       deleteTables(b, bridge);
+      if (empty) return {};
       return renderAll(b, state, bridge);
     }));
+    if (empty) return restoreSysctls([](const std::string&) { return true; });
     return applySysctls();
   }
 };

@@ -280,6 +280,13 @@ TEST_F(Nat, NetworksAreIsolatedUntilLinked) {
   a.links.clear();
   ensure(a);
   EXPECT_EQ(askTcp(w.a1, "10.10.2.2", 80, 300), "");
+  // Removing the last network deletes the table.
+  ASSERT_TRUE(engine->removeNetwork("B"));
+  EXPECT_TRUE(view().exists);
+  EXPECT_FALSE(view().chains.contains("in-B"));
+  ASSERT_TRUE(engine->removeNetwork("A"));
+  EXPECT_FALSE(view().exists);
+  EXPECT_EQ(sysctl::get(w.host, "net.ipv4.ip_forward").value_or("?"), "0");
 }
 
 TEST_F(Nat, IccOffBlocksSameBridgeTraffic) {
