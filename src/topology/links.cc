@@ -149,6 +149,7 @@ Link decodeBrief(Ctx& c, const YAML::Node& n, const std::string& path,
       link.type = isHost ? LinkType::kHost : LinkType::kMacvlan;
       link.hostInterface = ep.iface;
       link.locs.at["host-interface"] = Reader::loc(eps[i]);
+      link.locs.renamed["host-interface"] = p;
       if (isHost && ep.ipv4) link.hostIpv4 = ep.ipv4;
       if (isHost && ep.ipv6) link.hostIpv6 = ep.ipv6;
       if (isMacvlan && (ep.ipv4 || ep.ipv6))

@@ -162,10 +162,8 @@ class Checker {
                               net->name, defaults::kMaxBridgePorts));
           claimHostName(names::hostVeth(lab_.name, node.name, a.iface), a.locs.self, ap);
         }
-        // containerlab's mgmt-ipv4 is the address on the mgmt network.
-        bool clabMgmt = lab_.dialect == Dialect::kContainerlab && a.network == defaults::kClabMgmtNetwork;
-        std::string ipPath = clabMgmt ? join(ap, "mgmt-ipv4") : join(ap, "ip");
-        std::string ip6Path = clabMgmt ? join(ap, "mgmt-ipv6") : join(ap, "ipv6");
+        std::string ipPath = a.locs.pathOf("ip");
+        std::string ip6Path = a.locs.pathOf("ipv6");
         if (a.ip) {
           Loc l = a.locs.of("ip");
           if (!net->subnet)
@@ -254,10 +252,12 @@ class Checker {
       }
       if (nodeEnds == 0)
         error(L.of("endpoints"), join(L.path, "endpoints"), "a link needs at least one node endpoint");
-      if (link.type == LinkType::kHost) claimHostName(link.hostInterface, L.of("host-interface"),
-                                                      join(L.path, "host-interface"));
-      if (link.hostIpv4) claimAddress(link.hostIpv4->addr, L.of("host-interface"), L.path);
-      if (link.hostIpv6) claimAddress(link.hostIpv6->addr, L.of("host-interface"), L.path);
+      if (link.type == LinkType::kHost)
+        claimHostName(link.hostInterface, L.of("host-interface"), L.pathOf("host-interface"));
+      if (link.hostIpv4)
+        claimAddress(link.hostIpv4->addr, L.of("host-interface"), L.pathOf("host-interface"));
+      if (link.hostIpv6)
+        claimAddress(link.hostIpv6->addr, L.of("host-interface"), L.pathOf("host-interface"));
       // The two ends of a point-to-point link must share a subnet.
       if (link.endpoints.size() == 2) {
         const auto& a = link.endpoints[0];
@@ -303,6 +303,79 @@ Result<void> validate(const Lab& lab) {
   return std::unexpected(toError(errors.front()));
 }
 
+namespace {
+
+// The names a lab puts in the host netns, with the entity that owns each.
+struct HostName {
+  std::string name;
+  Loc loc;
+  std::string path;
+};
+std::vector<HostName> hostNamesOf(const Lab& lab) {
+  std::vector<HostName> out;
+  for (const auto& net : lab.networks)
+    if (net.driver == NetworkDriver::kBridge)
+      out.push_back({net.kernelName.empty() ? names::bridge(lab.name, net.name) : net.kernelName,
+                     net.locs.of("bridge"), net.locs.path});
+  for (const auto& link : lab.links) {
+    if (link.type == LinkType::kHost)
+      out.push_back({link.hostInterface, link.locs.of("host-interface"),
+                     link.locs.pathOf("host-interface")});
+    for (const auto& ep : link.endpoints)
+      if (ep.kind == EndpointKind::kBridge) out.push_back({ep.iface, ep.locs.self, ep.locs.path});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Diagnostic> checkAgainst(const Lab& lab, const std::vector<const Lab*>& running) {
+  std::vector<Diagnostic> out;
+  auto mine = hostNamesOf(lab);
+  for (const Lab* other : running) {
+    if (!other || other->name == lab.name) continue;
+    for (const auto& net : lab.networks)
+      for (const auto& theirs : other->networks)
+        for (auto [field, a, b] : {std::tuple{"subnet", &net.subnet, &theirs.subnet},
+                                   std::tuple{"ipv6", &net.ipv6, &theirs.ipv6}})
+          if (*a && *b && (*a)->overlaps(**b))
+            out.push_back(lab.at(net.locs.of(field), join(net.locs.path, field),
+                                 fmt::format("subnet {} overlaps {} of network \"{}\" of running "
+                                             "lab \"{}\"",
+                                             (*a)->str(), (*b)->str(), theirs.name, other->name)));
+    std::unordered_map<std::string, bool> theirNames;
+    for (const auto& h : hostNamesOf(*other)) theirNames[h.name] = true;
+    for (const auto& h : mine)
+      if (theirNames.contains(h.name))
+        out.push_back(lab.at(h.loc, h.path,
+                             fmt::format("host interface \"{}\" is used by running lab \"{}\"",
+                                         h.name, other->name)));
+    // Their host ports by (proto, port); a range occupies each of its ports, and there are
+    // at most 3 x 65535 keys, so this stays linear in the number of mappings.
+    std::unordered_map<uint32_t, std::vector<std::pair<const PortMap*, const Node*>>> taken;
+    for (const auto& node : other->nodes)
+      for (const auto& pm : node.ports)
+        for (uint32_t p = pm.hostPort; p <= pm.hostPortEnd; ++p)
+          taken[static_cast<uint32_t>(pm.proto) << 16 | p].emplace_back(&pm, &node);
+    for (const auto& node : lab.nodes)
+      for (const auto& pm : node.ports) {
+        const Node* clash = nullptr;
+        for (uint32_t p = pm.hostPort; p <= pm.hostPortEnd && !clash; ++p) {
+          auto it = taken.find(static_cast<uint32_t>(pm.proto) << 16 | p);
+          if (it == taken.end()) continue;
+          for (const auto& [tp, tn] : it->second)
+            if (!pm.hostIp || !tp->hostIp || *pm.hostIp == *tp->hostIp) clash = tn;
+        }
+        if (clash)
+          out.push_back(lab.at(pm.loc, join(node.locs.path, "ports"),
+                               fmt::format("host port {}/{} is published by node \"{}\" of running "
+                                           "lab \"{}\"",
+                                           pm.hostPort, protoName(pm.proto), clash->name, other->name)));
+      }
+  }
+  return out;
+}
+
 std::vector<HostRequirement> hostRequirements(const Lab& lab) {
   using W = HostRequirement::What;
   std::vector<HostRequirement> out;
@@ -326,12 +399,12 @@ std::vector<HostRequirement> hostRequirements(const Lab& lab) {
       case LinkType::kVeth: feature("veth", L.path, L.self); break;
       case LinkType::kHost:
         feature("veth", L.path, L.self);
-        out.push_back({W::kInterfaceAbsent, link.hostInterface, join(L.path, "host-interface"),
+        out.push_back({W::kInterfaceAbsent, link.hostInterface, L.pathOf("host-interface"),
                        L.of("host-interface")});
         break;
       case LinkType::kMacvlan:
         feature("macvlan", L.path, L.self);
-        out.push_back({W::kInterfaceExists, link.hostInterface, join(L.path, "host-interface"),
+        out.push_back({W::kInterfaceExists, link.hostInterface, L.pathOf("host-interface"),
                        L.of("host-interface")});
         break;
       case LinkType::kVxlan:

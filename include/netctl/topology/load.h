@@ -36,6 +36,12 @@ Result<Loaded> loadString(std::string_view yaml, const std::string& file,
 std::vector<Diagnostic> check(const Lab& lab);
 Result<void> validate(const Lab& lab);
 
+// Conflicts between `lab` and labs already running on this machine (read back from their
+// topology.json; a lab of the same name is skipped, it is the one being updated): overlapping
+// subnets, host ports published twice, and host-netns interface names used twice. Each
+// Diagnostic points into `lab`'s file.
+std::vector<Diagnostic> checkAgainst(const Lab& lab, const std::vector<const Lab*>& running);
+
 // What the planner must verify against the running kernel before creating anything (the
 // model never looks at the host): a parent interface that must exist, a kernel feature that
 // must be present. Turn a failed one into an error with lab.at(req.loc, req.path, ...).

@@ -49,9 +49,16 @@ struct FieldLocs {
   Loc self;                                  // the entity itself (its key or list item)
   std::string path;                          // its field path: "nodes.r1", "links[0].endpoints[1]"
   std::map<std::string, Loc, std::less<>> at;
+  // Fields written under another name (containerlab's mgmt-ipv4 for an attachment's ip, a
+  // brief link's "host:x" endpoint for its host-interface): field -> full path as written.
+  std::map<std::string, std::string, std::less<>> renamed;
   Loc of(std::string_view field) const {
     auto it = at.find(field);
     return it == at.end() ? self : it->second;
+  }
+  std::string pathOf(std::string_view field) const {
+    if (auto it = renamed.find(field); it != renamed.end()) return it->second;
+    return path.empty() ? std::string(field) : path + "." + std::string(field);
   }
 };
 

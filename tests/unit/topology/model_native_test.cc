@@ -153,6 +153,37 @@ links:
   EXPECT_EQ(v.error().exitCode(), 2);
 }
 
+TEST(Native, CheckAgainstRunningLabs) {
+  auto running = loadString(R"(name: one
+networks: {lan: {subnet: 10.50.0.0/24}}
+nodes:
+  a: {ports: ["8080:80", "127.0.0.1:9000-9010:9000-9010/udp"]}
+  b: {}
+links:
+  - endpoints: ["b:eth1", "host:shared0"]
+)",
+                            "one.yaml");
+  ASSERT_TRUE(running) << running.error().what();
+  auto mine = loadString(R"(name: two
+networks: {lan: {subnet: 10.50.0.128/25}, other: {subnet: 10.60.0.0/24}}
+nodes:
+  x: {ports: ["8080:8080", "10.0.0.1:9005:53/udp", "8081:80"]}
+links:
+  - endpoints: ["x:eth1", "host:shared0"]
+)",
+                         "two.yaml");
+  ASSERT_TRUE(mine) << mine.error().what();
+  auto d = checkAgainst(mine->lab, {&running->lab, &mine->lab});
+  // 9005/udp does not clash: the two mappings bind different host addresses.
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0].str(), "two.yaml:2:26: networks.lan.subnet: subnet 10.50.0.128/25 overlaps "
+                        "10.50.0.0/24 of network \"lan\" of running lab \"one\"");
+  EXPECT_EQ(d[1].str(), "two.yaml:6:27: links[0].endpoints[1]: host interface \"shared0\" is "
+                        "used by running lab \"one\"");
+  EXPECT_EQ(d[2].str(), "two.yaml:4:15: nodes.x.ports: host port 8080/tcp is published by node "
+                        "\"a\" of running lab \"one\"");
+}
+
 TEST(Native, HandBuiltLabValidates) {
   Lab lab;
   lab.name = "hand";
