@@ -130,15 +130,15 @@ class CgroupTest : public ::testing::Test {
   }
   // Whatever a failed test left behind goes, so one failure does not leak cgroups.
   void TearDown() override {
-    for (const char* name : {"limits", "attach", "pids", "oom", "cpu", "bad", "tiny", "twice", "v2", "self"})
+    for (const char* name : {"cg-limits", "cg-attach", "cg-pids", "cg-oom", "cg-cpu", "cg-bad", "cg-tiny", "cg-twice", "cg-v2", "cg-self", "cg-weight"})
       if (auto g = Group::open(defaultParent(), name)) (void)g->destroy();
-    if (auto g = Group::open(defaultParent() + "/lab/sub", "node")) (void)g->destroy();
+    if (auto g = Group::open(defaultParent() + "/cg-lab/sub", "cg-node")) (void)g->destroy();
     for (int i = 0; i < 8; ++i)
-      if (auto g = Group::open(defaultParent() + "/par", fmt::format("n{}", i))) (void)g->destroy();
+      if (auto g = Group::open(defaultParent() + "/cg-par", fmt::format("n{}", i))) (void)g->destroy();
     for (const auto& [ctrls, dir] : ownDirs()) {
-      ::rmdir((dir + "/" + defaultParent() + "/lab/sub").c_str());
-      ::rmdir((dir + "/" + defaultParent() + "/lab").c_str());
-      ::rmdir((dir + "/" + defaultParent() + "/par").c_str());
+      ::rmdir((dir + "/" + defaultParent() + "/cg-lab/sub").c_str());
+      ::rmdir((dir + "/" + defaultParent() + "/cg-lab").c_str());
+      ::rmdir((dir + "/" + defaultParent() + "/cg-par").c_str());
     }
   }
   // No directory of the group is left in any hierarchy.
@@ -188,36 +188,36 @@ TEST_F(CgroupTest, CreateWritesTheLimitsAndDestroyRemovesEveryDirectory) {
   l.cpuWeight = 100;
   l.pids = 20;
   l.cpuset = "0";
-  auto g = Group::create(defaultParent(), "limits", l);
+  auto g = Group::create(defaultParent(), "cg-limits", l);
   ASSERT_TRUE(g) << g.error().what();
-  auto want = expectedDirs("limits");
+  auto want = expectedDirs("cg-limits");
   for (const auto& [ctrls, dir] : want) EXPECT_TRUE(isDir(dir)) << dir;
   auto paths = g->paths();
   std::set<std::string> got(paths.begin(), paths.end());
   for (const auto& [ctrls, dir] : want) EXPECT_TRUE(got.contains(dir)) << dir;
   if (!isV2()) {
-    EXPECT_EQ(slurp(dirOf("limits", "memory") + "/memory.limit_in_bytes"), "67108864");
-    EXPECT_EQ(slurp(dirOf("limits", "cpu") + "/cpu.cfs_quota_us"), "50000");
-    EXPECT_EQ(slurp(dirOf("limits", "cpu") + "/cpu.cfs_period_us"), "100000");
-    EXPECT_EQ(slurp(dirOf("limits", "cpu") + "/cpu.shares"), "2597");
-    EXPECT_FALSE(slurp(dirOf("limits", "cpuset") + "/cpuset.mems").empty());  // copied down
+    EXPECT_EQ(slurp(dirOf("cg-limits", "memory") + "/memory.limit_in_bytes"), "67108864");
+    EXPECT_EQ(slurp(dirOf("cg-limits", "cpu") + "/cpu.cfs_quota_us"), "50000");
+    EXPECT_EQ(slurp(dirOf("cg-limits", "cpu") + "/cpu.cfs_period_us"), "100000");
+    EXPECT_EQ(slurp(dirOf("cg-limits", "cpu") + "/cpu.shares"), "2597");
+    EXPECT_FALSE(slurp(dirOf("cg-limits", "cpuset") + "/cpuset.mems").empty());  // copied down
   } else {
-    EXPECT_EQ(slurp(dirOf("limits", "memory") + "/memory.max"), "67108864");
-    EXPECT_EQ(slurp(dirOf("limits", "cpu") + "/cpu.max"), "50000 100000");
-    EXPECT_EQ(slurp(dirOf("limits", "cpu") + "/cpu.weight"), "100");
+    EXPECT_EQ(slurp(dirOf("cg-limits", "memory") + "/memory.max"), "67108864");
+    EXPECT_EQ(slurp(dirOf("cg-limits", "cpu") + "/cpu.max"), "50000 100000");
+    EXPECT_EQ(slurp(dirOf("cg-limits", "cpu") + "/cpu.weight"), "100");
   }
-  EXPECT_EQ(slurp(dirOf("limits", "pids") + "/pids.max"), "20");
-  EXPECT_EQ(slurp(dirOf("limits", "cpuset") + "/cpuset.cpus"), "0");
+  EXPECT_EQ(slurp(dirOf("cg-limits", "pids") + "/pids.max"), "20");
+  EXPECT_EQ(slurp(dirOf("cg-limits", "cpuset") + "/cpuset.cpus"), "0");
 
   ASSERT_TRUE(g->destroy());
-  expectGone("limits");
+  expectGone("cg-limits");
   EXPECT_TRUE(g->destroy()) << "a second destroy is fine";
   // The shared parent stays: it belongs to whoever made it (here the sandbox).
   for (const auto& [ctrls, dir] : ownDirs()) EXPECT_TRUE(isDir(dir + "/" + defaultParent())) << dir;
 }
 
 TEST_F(CgroupTest, AttachedChildIsInEveryHierarchy) {
-  auto g = Group::create(defaultParent(), "attach", Limits{.cpuset = "0"});
+  auto g = Group::create(defaultParent(), "cg-attach", Limits{.cpuset = "0"});
   ASSERT_TRUE(g) << g.error().what();
   ChildProcess child(::fork());
   if (child.pid() == 0) {
@@ -225,7 +225,7 @@ TEST_F(CgroupTest, AttachedChildIsInEveryHierarchy) {
     ::_exit(0);
   }
   ASSERT_TRUE(g->attach(child.pid())) << "cpuset.cpus/mems copied down, or attach fails";
-  for (const auto& [ctrls, dir] : expectedDirs("attach"))
+  for (const auto& [ctrls, dir] : expectedDirs("cg-attach"))
     EXPECT_TRUE(procsIn(dir).contains(child.pid())) << dir;
   // /proc/<pid>/cgroup names the group in every hierarchy.
   std::string own = slurp(fmt::format("/proc/{}/cgroup", child.pid()));
@@ -233,7 +233,7 @@ TEST_F(CgroupTest, AttachedChildIsInEveryHierarchy) {
   std::string line;
   int n = 0;
   while (std::getline(lines, line)) {
-    EXPECT_THAT(line, HasSubstr("/" + defaultParent() + "/attach")) << line;
+    EXPECT_THAT(line, HasSubstr("/" + defaultParent() + "/cg-attach")) << line;
     ++n;
   }
   EXPECT_EQ(n, static_cast<int>(ownDirs().size()));
@@ -241,21 +241,21 @@ TEST_F(CgroupTest, AttachedChildIsInEveryHierarchy) {
   ASSERT_TRUE(pids);
   EXPECT_EQ(*pids, std::vector<pid_t>{child.pid()});
 
-  auto reopened = Group::open(defaultParent(), "attach");
+  auto reopened = Group::open(defaultParent(), "cg-attach");
   ASSERT_TRUE(reopened) << reopened.error().what();
   EXPECT_EQ(reopened->paths(), g->paths());
   ASSERT_TRUE(reopened->destroy());
   auto status = child.wait();
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL);
-  expectGone("attach");
-  auto gone = Group::open(defaultParent(), "attach");
+  expectGone("cg-attach");
+  auto gone = Group::open(defaultParent(), "cg-attach");
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().kind(), Error::Kind::kNotFound);
 }
 
 TEST_F(CgroupTest, AChildAttachesItselfWithPidZero) {
-  auto g = Group::create(defaultParent(), "self", {});
+  auto g = Group::create(defaultParent(), "cg-self", {});
   ASSERT_TRUE(g) << g.error().what();
   const Group* group = &*g;
   ChildProcess child(::fork());
@@ -265,19 +265,19 @@ TEST_F(CgroupTest, AChildAttachesItselfWithPidZero) {
     ::_exit(0);
   }
   // Wait until it is in (bounded), then check every hierarchy.
-  for (int i = 0; i < 200 && !procsIn(dirOf("self", "pids")).contains(child.pid()); ++i)
+  for (int i = 0; i < 200 && !procsIn(dirOf("cg-self", "pids")).contains(child.pid()); ++i)
     std::this_thread::sleep_for(5ms);
-  for (const auto& [ctrls, dir] : expectedDirs("self"))
+  for (const auto& [ctrls, dir] : expectedDirs("cg-self"))
     EXPECT_TRUE(procsIn(dir).contains(child.pid())) << dir;
   ASSERT_TRUE(g->destroy());
   auto st = child.wait();
   ASSERT_TRUE(st);
   EXPECT_TRUE(WIFSIGNALED(*st) && WTERMSIG(*st) == SIGKILL) << "status " << *st;
-  expectGone("self");
+  expectGone("cg-self");
 }
 
 TEST_F(CgroupTest, PidsLimitStopsAForkLoop) {
-  auto g = Group::create(defaultParent(), "pids", Limits{.pids = 5});
+  auto g = Group::create(defaultParent(), "cg-pids", Limits{.pids = 5});
   ASSERT_TRUE(g) << g.error().what();
   // The child forks sleepers until fork fails; its exit code is the number it made, or 200
   // when fork failed with something other than EAGAIN.
@@ -297,15 +297,15 @@ TEST_F(CgroupTest, PidsLimitStopsAForkLoop) {
   ASSERT_TRUE(status);
   ASSERT_TRUE(WIFEXITED(*status));
   EXPECT_EQ(WEXITSTATUS(*status), 4) << "5 tasks: the loop itself and 4 sleepers";
-  EXPECT_EQ(procsIn(dirOf("pids", "pids")).size(), 4u);
-  EXPECT_THAT(slurp(dirOf("pids", "pids") + "/pids.events"), ::testing::Not(HasSubstr("max 0")));
+  EXPECT_EQ(procsIn(dirOf("cg-pids", "pids")).size(), 4u);
+  EXPECT_THAT(slurp(dirOf("cg-pids", "pids") + "/pids.events"), ::testing::Not(HasSubstr("max 0")));
   // destroy kills the orphaned sleepers (not our children) and removes everything.
   ASSERT_TRUE(g->destroy());
-  expectGone("pids");
+  expectGone("cg-pids");
 }
 
 TEST_F(CgroupTest, MemoryHogIsOomKilledAtTheLimit) {
-  auto g = Group::create(defaultParent(), "oom", Limits{.memoryBytes = 32ull << 20});
+  auto g = Group::create(defaultParent(), "cg-oom", Limits{.memoryBytes = 32ull << 20});
   ASSERT_TRUE(g) << g.error().what();
   Gated hog([] {
     const size_t size = 256ull << 20;
@@ -322,13 +322,13 @@ TEST_F(CgroupTest, MemoryHogIsOomKilledAtTheLimit) {
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL) << "status " << *status;
   if (!isV2()) {
-    EXPECT_THAT(slurp(dirOf("oom", "memory") + "/memory.oom_control"), ::testing::ContainsRegex("oom_kill [1-9]"));
-    EXPECT_NE(slurp(dirOf("oom", "memory") + "/memory.failcnt"), "0");
+    EXPECT_THAT(slurp(dirOf("cg-oom", "memory") + "/memory.oom_control"), ::testing::ContainsRegex("oom_kill [1-9]"));
+    EXPECT_NE(slurp(dirOf("cg-oom", "memory") + "/memory.failcnt"), "0");
   } else {
-    EXPECT_THAT(slurp(dirOf("oom", "memory") + "/memory.events"), ::testing::ContainsRegex("oom_kill [1-9]"));
+    EXPECT_THAT(slurp(dirOf("cg-oom", "memory") + "/memory.events"), ::testing::ContainsRegex("oom_kill [1-9]"));
   }
   ASSERT_TRUE(g->destroy());
-  expectGone("oom");
+  expectGone("cg-oom");
 }
 
 // CPU time used by the group, in seconds.
@@ -353,9 +353,9 @@ TEST_F(CgroupTest, CpuQuotaHoldsSpinnersNearIt) {
   // work on this shared 2-CPU machine from starving the group below its quota during the
   // measurement; the weight must also be on our sandbox parent, which otherwise competes at
   // the default weight with everything else and caps the group at its fair share.
-  auto g = Group::create(defaultParent(), "cpu", Limits{.cpus = 0.5, .cpuWeight = 10000});
+  auto g = Group::create(defaultParent(), "cg-cpu", Limits{.cpus = 0.5, .cpuWeight = 10000});
   ASSERT_TRUE(g) << g.error().what();
-  std::string parentDir = dirOf("cpu", "cpu");
+  std::string parentDir = dirOf("cg-cpu", "cpu");
   parentDir.resize(parentDir.rfind('/'));
   if (!isV2()) ASSERT_TRUE(std::ofstream(parentDir + "/cpu.shares") << "262144");
   else if (isDir(parentDir) && std::ifstream(parentDir + "/cpu.weight")) std::ofstream(parentDir + "/cpu.weight") << "10000";
@@ -367,10 +367,10 @@ TEST_F(CgroupTest, CpuQuotaHoldsSpinnersNearIt) {
     spinners.push_back(std::move(c));
   }
   std::this_thread::sleep_for(200ms);
-  double before = cpuSeconds("cpu");
+  double before = cpuSeconds("cg-cpu");
   auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(1s);
-  double used = cpuSeconds("cpu") - before;
+  double used = cpuSeconds("cg-cpu") - before;
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double share = used / wall;
   std::printf("cpu quota 0.5: the group used %.3f CPU over %.2f s\n", share, wall);
@@ -382,26 +382,26 @@ TEST_F(CgroupTest, CpuQuotaHoldsSpinnersNearIt) {
     ASSERT_TRUE(st);
     EXPECT_TRUE(WIFSIGNALED(*st) && WTERMSIG(*st) == SIGKILL);
   }
-  expectGone("cpu");
+  expectGone("cg-cpu");
 }
 
 TEST_F(CgroupTest, ImpossibleLimitsGiveAClearErrorAndLeaveNothing) {
-  auto bad = Group::create(defaultParent(), "bad", Limits{.memoryBytes = 64ull << 20, .cpuset = "99"});
+  auto bad = Group::create(defaultParent(), "cg-bad", Limits{.memoryBytes = 64ull << 20, .cpuset = "99"});
   ASSERT_FALSE(bad);
   std::string msg = bad.error().what();
   EXPECT_THAT(msg, HasSubstr("cpuset.cpus"));
   EXPECT_THAT(msg, HasSubstr("\"99\""));
-  EXPECT_THAT(msg, HasSubstr("cgroup bad"));
+  EXPECT_THAT(msg, HasSubstr("cgroup cg-bad"));
   std::printf("error for cpuset 99: %s\n", msg.c_str());
-  expectGone("bad");
+  expectGone("cg-bad");
 
-  auto tiny = Group::create(defaultParent(), "tiny", Limits{.memoryBytes = 1});
+  auto tiny = Group::create(defaultParent(), "cg-tiny", Limits{.memoryBytes = 1});
   ASSERT_FALSE(tiny);
   EXPECT_EQ(tiny.error().kind(), Error::Kind::kInvalidInput);
   EXPECT_THAT(tiny.error().what(), HasSubstr("memory limit 1"));
-  expectGone("tiny");
+  expectGone("cg-tiny");
 
-  auto weight = Group::create(defaultParent(), "weight", Limits{.cpuWeight = 0});
+  auto weight = Group::create(defaultParent(), "cg-weight", Limits{.cpuWeight = 0});
   ASSERT_FALSE(weight);
   EXPECT_EQ(weight.error().kind(), Error::Kind::kInvalidInput);
 
@@ -410,27 +410,27 @@ TEST_F(CgroupTest, ImpossibleLimitsGiveAClearErrorAndLeaveNothing) {
     ASSERT_FALSE(r) << name;
     EXPECT_EQ(r.error().kind(), Error::Kind::kInvalidInput);
   }
-  auto climb = Group::create("../escape", "x", {});
+  auto climb = Group::create("../escape", "cg-x", {});
   ASSERT_FALSE(climb);
   EXPECT_EQ(climb.error().kind(), Error::Kind::kInvalidInput);
 }
 
 TEST_F(CgroupTest, CreatingAnExistingGroupConflictsAndKeepsIt) {
-  auto g = Group::create(defaultParent(), "twice", {});
+  auto g = Group::create(defaultParent(), "cg-twice", {});
   ASSERT_TRUE(g) << g.error().what();
-  auto again = Group::create(defaultParent(), "twice", {});
+  auto again = Group::create(defaultParent(), "cg-twice", {});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().kind(), Error::Kind::kConflict);
-  for (const auto& [ctrls, dir] : expectedDirs("twice")) EXPECT_TRUE(isDir(dir)) << dir;
+  for (const auto& [ctrls, dir] : expectedDirs("cg-twice")) EXPECT_TRUE(isDir(dir)) << dir;
   ASSERT_TRUE(g->destroy());
-  expectGone("twice");
+  expectGone("cg-twice");
 }
 
 TEST_F(CgroupTest, NestedParentsAndSubCgroupsAreHandled) {
   // Intermediate parents are made in every hierarchy (with cpuset values copied down, or the
   // attach below fails with ENOSPC on v1).
-  std::string parent = defaultParent() + "/lab/sub";
-  auto g = Group::create(parent, "node", Limits{.pids = 10});
+  std::string parent = defaultParent() + "/cg-lab/sub";
+  auto g = Group::create(parent, "cg-node", Limits{.pids = 10});
   ASSERT_TRUE(g) << g.error().what();
   ChildProcess child(::fork());
   if (child.pid() == 0) { ::pause(); ::_exit(0); }
@@ -449,8 +449,8 @@ TEST_F(CgroupTest, NestedParentsAndSubCgroupsAreHandled) {
   }
   EXPECT_FALSE(isDir(inner));
   for (const auto& [ctrls, dir] : ownDirs()) {
-    std::string lab = dir + "/" + defaultParent() + "/lab";
-    EXPECT_FALSE(isDir(lab + "/sub/node")) << lab;
+    std::string lab = dir + "/" + defaultParent() + "/cg-lab";
+    EXPECT_FALSE(isDir(lab + "/sub/cg-node")) << lab;
     EXPECT_TRUE(isDir(lab + "/sub")) << "the parent is the caller's to remove: " << lab;
     EXPECT_EQ(::rmdir((lab + "/sub").c_str()), 0) << lab;
     EXPECT_EQ(::rmdir(lab.c_str()), 0) << lab;
@@ -460,7 +460,7 @@ TEST_F(CgroupTest, NestedParentsAndSubCgroupsAreHandled) {
 // Nodes are created in parallel under a shared, not yet existing parent; failing creates
 // clean up what they made without breaking their neighbours.
 TEST_F(CgroupTest, ParallelCreatesUnderANewSharedParent) {
-  std::string parent = defaultParent() + "/par";
+  std::string parent = defaultParent() + "/cg-par";
   constexpr int kThreads = 8;
   std::vector<std::optional<Result<Group>>> results(kThreads);
   for (int round = 0; round < 5; ++round) {
@@ -499,9 +499,9 @@ TEST_F(CgroupTest, V2CodeOnTheUnifiedTree) {
   for (const auto& h : real->hierarchies)
     if (h.unified) v2.hierarchies.push_back(h);
   ASSERT_EQ(v2.hierarchies.size(), 1u);
-  std::string dir = expectedDirs("v2").at("");
+  std::string dir = expectedDirs("cg-v2").at("");
 
-  auto g = Group::create(v2, defaultParent(), "v2", {});
+  auto g = Group::create(v2, defaultParent(), "cg-v2", {});
   ASSERT_TRUE(g) << g.error().what();
   EXPECT_EQ(g->paths(), std::vector<std::string>{dir});
   EXPECT_EQ(g->pathFor("memory"), dir);
@@ -510,8 +510,8 @@ TEST_F(CgroupTest, V2CodeOnTheUnifiedTree) {
   ASSERT_TRUE(g->attach(child.pid()));
   EXPECT_TRUE(procsIn(dir).contains(child.pid()));
   EXPECT_THAT(slurp(fmt::format("/proc/{}/cgroup", child.pid())),
-              HasSubstr("0::/" + defaultParent() + "/v2"));
-  auto reopened = Group::open(v2, defaultParent(), "v2");
+              HasSubstr("0::/" + defaultParent() + "/cg-v2"));
+  auto reopened = Group::open(v2, defaultParent(), "cg-v2");
   ASSERT_TRUE(reopened) << reopened.error().what();
   ASSERT_TRUE(reopened->destroy());
   auto st = child.wait();
@@ -522,7 +522,7 @@ TEST_F(CgroupTest, V2CodeOnTheUnifiedTree) {
   // A limit whose controller this tree lacks is refused before anything is made.
   const auto& have = v2.hierarchies[0].controllers;
   if (std::find(have.begin(), have.end(), "pids") == have.end()) {
-    auto pids = Group::create(v2, defaultParent(), "v2", Limits{.pids = 5});
+    auto pids = Group::create(v2, defaultParent(), "cg-v2", Limits{.pids = 5});
     ASSERT_FALSE(pids);
     EXPECT_EQ(pids.error().kind(), Error::Kind::kUnsupported);
     EXPECT_THAT(pids.error().what(), HasSubstr("no pids controller"));
