@@ -565,4 +565,29 @@ Result<void> remove(nl::Socket& s, const Ref& link) {
   return {};
 }
 
+Result<size_t> removeOwned(nl::Socket& s, std::string_view owner) {
+  auto owned = NETCTL_TRY(listOwned(s, owner));
+  std::vector<nl::Message> msgs;
+  for (const Info& info : owned) {
+    nl::Message m(RTM_DELLINK, 0);
+    auto* ifm = m.putHeader<ifinfomsg>();
+    ifm->ifi_family = AF_UNSPEC;
+    ifm->ifi_index = info.index;
+    msgs.push_back(std::move(m));
+  }
+  std::vector<nl::Message*> ptrs;
+  for (auto& m : msgs) ptrs.push_back(&m);
+  auto st = s.transactAll(ptrs);
+  size_t removed = 0;
+  for (size_t k = 0; k < st.size(); ++k) {
+    // ENODEV: the other end of a veth pair listed here took this one with it.
+    if (st[k].ok()) {
+      ++removed;
+    } else if (st[k].errnum != ENODEV) {
+      return std::unexpected(nl::toError(st[k], fmt::format("deleting link {} of {}", owned[k].name, owner)));
+    }
+  }
+  return removed;
+}
+
 }  // namespace netctl::link

@@ -10,8 +10,9 @@
 namespace netctl::nl {
 namespace {
 
-// Replies are read in this size; dumps of links with all their attributes fit easily.
-constexpr size_t kRecvSize = 64 * 1024;
+// Replies are read in this size: the kernel caps dump messages at 32 KiB. Allocated per call,
+// not per socket, so that a cache of a thousand sockets does not hold a thousand buffers.
+constexpr size_t kRecvSize = 32 * 1024;
 // Requests per sendmsg. Every ack of a batch lands in the receive buffer before sendmsg
 // returns, so the batch is bounded well below the receive buffer (echoed links are ~2 KiB).
 constexpr size_t kBatchMessages = 64;
@@ -76,12 +77,11 @@ Error toError(const Status& s, std::string what) {
 }
 
 Socket::Socket(mnl_socket* s, std::string netnsName, ino_t inode)
-    : sock_(s), portid_(mnl_socket_get_portid(s)), netnsName_(std::move(netnsName)), netnsInode_(inode),
-      rbuf_(new char[kRecvSize]) {}
+    : sock_(s), portid_(mnl_socket_get_portid(s)), netnsName_(std::move(netnsName)), netnsInode_(inode) {}
 
 Socket::Socket(Socket&& o) noexcept
     : sock_(std::exchange(o.sock_, nullptr)), portid_(o.portid_), seq_(o.seq_), netnsName_(std::move(o.netnsName_)),
-      netnsInode_(o.netnsInode_), rbuf_(std::move(o.rbuf_)) {}
+      netnsInode_(o.netnsInode_) {}
 
 Socket& Socket::operator=(Socket&& o) noexcept {
   if (this != &o) {
@@ -91,7 +91,6 @@ Socket& Socket::operator=(Socket&& o) noexcept {
     seq_ = o.seq_;
     netnsName_ = std::move(o.netnsName_);
     netnsInode_ = o.netnsInode_;
-    rbuf_ = std::move(o.rbuf_);
   }
   return *this;
 }
@@ -147,16 +146,17 @@ void Socket::exchange(std::span<Message* const> ms, size_t begin, size_t end, st
   };
   if (mnl_socket_sendto(sock_, batch.data(), batch.size()) < 0) return failAll(errno, "sending to netlink");
 
+  std::unique_ptr<char[]> rbuf(new char[kRecvSize]);
   size_t pending = end - begin;
   std::vector<bool> done(end - begin, false);
   while (pending > 0) {
-    ssize_t n = mnl_socket_recvfrom(sock_, rbuf_.get(), kRecvSize);
+    ssize_t n = mnl_socket_recvfrom(sock_, rbuf.get(), kRecvSize);
     if (n < 0) {
       if (errno == EINTR) continue;
       // ENOBUFS: replies were dropped; the requests' outcome is unknown.
       return failAll(errno, "receiving from netlink");
     }
-    auto* nlh = reinterpret_cast<const nlmsghdr*>(rbuf_.get());
+    auto* nlh = reinterpret_cast<const nlmsghdr*>(rbuf.get());
     int len = static_cast<int>(n);
     for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
       if (nlh->nlmsg_pid != portid_ || nlh->nlmsg_seq < firstSeq || nlh->nlmsg_seq > seq_) continue;  // stale

@@ -148,6 +148,10 @@ Result<void> addAltName(nl::Socket& s, const Ref& link, std::string_view altname
 Result<void> moveTo(nl::Socket& s, const Ref& link, const netns::Handle& ns);
 // kNotFound when it is already gone. Deleting either end of a veth deletes both.
 Result<void> remove(nl::Socket& s, const Ref& link);
+// Deletes every link of the socket's netns that carries the mark of `owner` (one dump, then
+// the deletions in one pipelined send); returns how many went. Each veth deletion costs the
+// kernel an RCU grace period (~17 ms): tear labs down by removing their netns when you can.
+Result<size_t> removeOwned(nl::Socket& s, std::string_view owner);
 
 // The Error for a failed link request: maps "Unknown device type" to kUnsupported naming the
 // kernel option, and EXFULL to the bridge port limit. Exposed for unit tests.

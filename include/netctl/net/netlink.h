@@ -112,11 +112,11 @@ class Socket {
   uint32_t seq_ = 0;
   std::string netnsName_;
   ino_t netnsInode_ = 0;
-  std::unique_ptr<char[]> rbuf_;
 };
 
 // Sockets by network namespace, opened on first use. A cached socket keeps its netns alive (the
-// kernel holds a reference), so the inode key stays unique; forget() a netns you remove.
+// kernel holds a reference), so the inode key stays unique; forget() a netns you remove. Each
+// socket is one fd: a 1000-node lab needs RLIMIT_NOFILE above 1024 if it caches them all.
 class SocketCache {
  public:
   Result<Socket*> get(const netns::Handle& ns);

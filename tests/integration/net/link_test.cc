@@ -332,6 +332,31 @@ TEST_F(Link, ListOwnedIsOneDumpOfMarkedLinks) {
   ASSERT_EQ(b2->size(), 1u);
   EXPECT_EQ((*b2)[0].name, "brB");
   EXPECT_EQ((*b2)[0].kind, "bridge");
+
+  // Cleanup by mark touches only what the owner has.
+  auto removed = link::removeOwned(sock(), "labA");
+  ASSERT_TRUE(removed) << removed.error().what();
+  EXPECT_EQ(*removed, 3u);  // three pairs; each pair's second end went with the first
+  for (const char* n : {"a0", "a0p", "a1", "a1p", "a2", "a2p"}) EXPECT_TRUE(ipLink("t-link", n).is_null()) << n;
+  EXPECT_FALSE(ipLink("t-link", "brB").is_null());
+  EXPECT_FALSE(ipLink("t-link", "free").is_null());
+}
+
+TEST_F(Link, MoveToAnotherNetns) {
+  auto& other = spaces_.add("t-move");
+  link::VethSpec v;
+  v.link = common("mv-a");
+  v.peer = peer("mv-b");
+  ASSERT_TRUE(link::create(sock(), v));
+  ASSERT_TRUE(link::moveTo(sock(), "mv-b", other));
+  EXPECT_TRUE(ipLink("t-link", "mv-b").is_null());
+  auto j = ipLink("t-move", "mv-b");
+  ASSERT_FALSE(j.is_null());
+  EXPECT_EQ(j["linkinfo"]["info_kind"], "veth");
+  // The first end now names its peer's netns by the id the kernel gave it.
+  auto info = link::get(sock(), "mv-a");
+  ASSERT_TRUE(info);
+  EXPECT_GE(info->linkNetnsId, 0);
 }
 
 TEST_F(Link, BridgeHoldsAtMost1023Ports) {

@@ -83,8 +83,12 @@ inline bool hasFlag(const nlohmann::json& link, const std::string& flag) {
   return false;
 }
 
-inline bool ping(const std::string& fromNs, const std::string& addr) {
-  return run(fmt::format("ip netns exec {} ping -c1 -W1 {}", fromNs, addr)).first == 0;
+// One echo request, one second to answer; tried up to `tries` times, because the first packet
+// may wait on neighbour discovery while the machine is busy (other tests, netns teardown).
+inline bool ping(const std::string& fromNs, const std::string& addr, int tries = 3) {
+  for (int i = 0; i < tries; ++i)
+    if (run(fmt::format("ip netns exec {} ping -c1 -W1 {}", fromNs, addr)).first == 0) return true;
+  return false;
 }
 
 // Named network namespaces for one test, removed (with every link in them) at the end.
