@@ -4,6 +4,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
@@ -90,6 +91,15 @@ void addSet(Batch& b, int family, const SetSpec& spec) {
   }
   if (!spec.concat.empty())
     nftnl_set_set_data(s.p, NFTNL_SET_DESC_CONCAT, spec.concat.data(), uint32_t(spec.concat.size()));
+  if (spec.hostOrderKey) {
+    // nft's own convention (userdata, ignored by the kernel): without it `nft list` prints
+    // string keys byte-swapped, i.e. empty.
+    constexpr uint32_t kByteorderHost = 1;
+    nftnl_udata_buf* ud = nftnl_udata_buf_alloc(64);
+    nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, kByteorderHost);
+    nftnl_set_set_data(s.p, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+    nftnl_udata_buf_free(ud);
+  }
   nlmsghdr* nlh = b.begin(NFT_MSG_NEWSET, family, NLM_F_CREATE);
   nftnl_set_nlmsg_build_payload(nlh, s.p);
   b.end(nlh, "creating set " + spec.name);

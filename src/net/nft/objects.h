@@ -38,6 +38,7 @@ struct SetSpec {
   uint32_t dataType = 0;      // for maps
   uint32_t dataLen = 0;
   std::vector<uint8_t> concat;  // field lengths of a concatenated key (interval sets)
+  bool hostOrderKey = false;    // e.g. interface names: tells `nft list` how to print keys
 };
 void addSet(Batch& b, int family, const SetSpec& s);
 

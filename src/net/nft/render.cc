@@ -254,8 +254,8 @@ Result<void> renderAll(Batch& b, const State& s, bool bridgeFamily) {
                            12, 0, 0, {}});
   addSet(b, NFPROTO_INET, {kPublished6, kIdPub6, 0, concatType({kTypeIpv6, kTypeProto, kTypeService}),
                            24, 0, 0, {}});
-  addSet(b, NFPROTO_INET, {kFwdIn, kIdIn, NFT_SET_MAP, kTypeIfname, 16, NFT_DATA_VERDICT, 0, {}});
-  addSet(b, NFPROTO_INET, {kFwdOut, kIdOut, NFT_SET_MAP, kTypeIfname, 16, NFT_DATA_VERDICT, 0, {}});
+  addSet(b, NFPROTO_INET, {kFwdIn, kIdIn, NFT_SET_MAP, kTypeIfname, 16, NFT_DATA_VERDICT, 0, {}, true});
+  addSet(b, NFPROTO_INET, {kFwdOut, kIdOut, NFT_SET_MAP, kTypeIfname, 16, NFT_DATA_VERDICT, 0, {}, true});
 
   addChain(b, NFPROTO_INET, "prerouting", Hook{NF_INET_PRE_ROUTING, -100, "nat"});
   addChain(b, NFPROTO_INET, "output", Hook{NF_INET_LOCAL_OUT, -100, "nat"});

@@ -160,6 +160,11 @@ Result<PortMapping> parsePortMapping(std::string_view spec) {
     if (!a || a->family != AF_INET6)
       return invalidInput(fmt::format("port spec '{}': '{}' is not an IPv6 address", spec,
                                       rest.substr(1, close - 1)));
+    static const Addr kLoopback6 = *parseAddr("::1");
+    if (*a == kLoopback6)
+      return invalidInput(fmt::format("port spec '{}': ports cannot be published on [::1] (IPv6 has no "
+                                      "route_localnet: the kernel never routes ::1 off lo); use "
+                                      "127.0.0.1, [::] or a real address", spec));
     m.hostAddr = *a;
     rest = rest.substr(close + 2);
   } else {

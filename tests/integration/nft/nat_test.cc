@@ -166,6 +166,7 @@ TEST_F(Nat, TableStructureAndElementsComeAndGo) {
   }
   EXPECT_EQ(v.published.size(), 4u);  // 80/tcp, 80/udp, 90/tcp, 91/tcp
   EXPECT_EQ(v.forwardIn.size(), 2u);
+  EXPECT_NE(shOut("nft list map inet netctl fwd_in").find("\"brA\" : jump in-A"), std::string::npos);
 
   // Independently, through nft.
   std::string elems = nftElements("anyport4");

@@ -51,10 +51,11 @@ TEST(PortSpec, HostAddresses) {
   ASSERT_TRUE(any4.hostAddr);
   EXPECT_TRUE(any4.hostAddr->isAny());
 
-  PortMapping v6 = parse("[::1]:8080:80/udp");
+  PortMapping v6 = parse("[fd00::1]:8080:80/udp");
   ASSERT_TRUE(v6.hostAddr);
   EXPECT_EQ(v6.hostAddr->family, AF_INET6);
-  EXPECT_EQ(v6.str(), "[::1]:8080:80/udp");
+  EXPECT_EQ(v6.str(), "[fd00::1]:8080:80/udp");
+  EXPECT_NE(error("[::1]:8080:80").find("route_localnet"), std::string::npos);
   PortMapping any6 = parse("[::]:1:2");
   EXPECT_TRUE(any6.hostAddr->isAny());
   EXPECT_EQ(parse("[2001:db8::5]:443:8443").hostAddr->str(), "2001:db8::5");
@@ -105,11 +106,11 @@ TEST(PortSpec, Overlaps) {
   EXPECT_FALSE(o("8000-8010:80-90", "8011:1"));
   // Any address (unset) claims both families; 0.0.0.0 only IPv4; :: only IPv6.
   EXPECT_TRUE(o("8080:80", "127.0.0.1:8080:80"));
-  EXPECT_TRUE(o("8080:80", "[::1]:8080:80"));
+  EXPECT_TRUE(o("8080:80", "[fd00::1]:8080:80"));
   EXPECT_TRUE(o("0.0.0.0:8080:80", "10.0.0.1:8080:80"));
-  EXPECT_FALSE(o("0.0.0.0:8080:80", "[::1]:8080:80"));
+  EXPECT_FALSE(o("0.0.0.0:8080:80", "[fd00::1]:8080:80"));
   EXPECT_FALSE(o("[::]:8080:80", "10.0.0.1:8080:80"));
-  EXPECT_TRUE(o("[::]:8080:80", "[::1]:8080:80"));
+  EXPECT_TRUE(o("[::]:8080:80", "[fd00::1]:8080:80"));
   EXPECT_FALSE(o("10.0.0.1:8080:80", "10.0.0.2:8080:80"));
   EXPECT_TRUE(o("10.0.0.1:8080:80", "10.0.0.1:8080:81"));
 }
