@@ -195,8 +195,12 @@ TEST_F(Link, Vxlan) {
   v.link = common("under", 0, std::nullopt, {}, true);
   v.peer = peer("under-p", nullptr, 0, std::nullopt, true);
   ASSERT_TRUE(link::create(sock(), v));
+  // A vxlan is typically a bridge port (a lab's segment stretched to another host).
+  link::BridgeSpec br;
+  br.link = common("br-vx", 0, std::nullopt, {}, true);
+  ASSERT_TRUE(link::create(sock(), br));
   link::VxlanSpec x;
-  x.link = common("vx0", 1400, mac("02:00:00:00:02:01"), {}, true, "lab3");
+  x.link = common("vx0", 1400, mac("02:00:00:00:02:01"), "br-vx", true, "lab3");
   x.vni = 4242;
   x.local = ip::Address::parse("10.1.0.1").value();
   x.remote = ip::Address::parse("10.1.0.2").value();
@@ -216,6 +220,7 @@ TEST_F(Link, Vxlan) {
   EXPECT_EQ(d["port"], 4790);
   EXPECT_EQ(d["link"], "under");
   EXPECT_EQ(d["learning"], false);
+  EXPECT_EQ(j["master"], "br-vx");
   EXPECT_EQ(j["mtu"], 1400);
   EXPECT_EQ(j["address"], "02:00:00:00:02:01");
   EXPECT_TRUE(hasFlag(j, "UP"));
