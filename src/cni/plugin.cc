@@ -75,6 +75,16 @@ Outcome<std::string> run(const EnvMap& vars, std::string_view stdinText, Backend
   if (!req.requestedIps.empty() && !c.ipam)
     return fail(code::kInvalidConfig, "specific IPs were requested but the network has no \"ipam\"");
 
+  if (c.ipam && c.ipam->type == "host-local" &&
+      (req.command == Command::kDel || req.command == Command::kCheck)) {
+    auto held = ipam::list(req.ipamDataDir, c.name);
+    if (held) {
+      for (const auto& r : *held)
+        if (r.containerId == req.env.containerId && (r.ifname == req.env.ifname || r.ifname.empty()))
+          req.heldIps.push_back(r.address);
+    }
+  }
+
   bool needsNetns = req.command == Command::kAdd || req.command == Command::kCheck;
   if (needsNetns && opts.requireNetnsExists) {
     struct stat st{};

@@ -27,6 +27,10 @@ struct Request {
   std::string ipamDataDir;          // the host-local root in use ("" without host-local IPAM)
   std::string mac;                  // requested container MAC: runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC
   std::vector<IpAddr> requestedIps; // args.cni.ips > runtimeConfig.ips > CNI_ARGS IP
+  // DEL and CHECK: the addresses host-local holds for this containerId+ifname, read before
+  // anything is released, so teardown (NAT, routes) need not trust the live interface or an
+  // empty prevResult.
+  std::vector<IpAddr> heldIps;
 };
 
 class Backend {

@@ -187,6 +187,17 @@ TEST_F(CniPlugin, FailedAddReleasesAddresses) {
   EXPECT_EQ(errCode(), code::kTryAgainLater);
 }
 
+TEST_F(CniPlugin, DelTellsTheBackendWhatWasHeld) {
+  ASSERT_EQ(run(env("ADD", "a"), config("1.0.0")), 0);
+  ASSERT_EQ(run(env("ADD", "b"), config("1.0.0")), 0);
+  ASSERT_EQ(run(env("DEL", "a"), config("1.0.0")), 0);  // no prevResult at all
+  ASSERT_EQ(backend.last.heldIps.size(), 2u);
+  EXPECT_EQ(backend.last.heldIps[0].str(), "10.99.0.2");
+  EXPECT_EQ(backend.last.heldIps[1].str(), "fd99::2");
+  ASSERT_EQ(run(env("DEL", "a"), config("1.0.0")), 0);
+  EXPECT_TRUE(backend.last.heldIps.empty());
+}
+
 TEST_F(CniPlugin, DelReleasesEvenWhenBackendFails) {
   ASSERT_EQ(run(env("ADD"), config("1.0.0")), 0);
   backend.failDel = Failure{code::kInternal, "boom", ""};
