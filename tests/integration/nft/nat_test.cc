@@ -386,6 +386,17 @@ TEST_F(Nat, RouterNodeMasqueradesItsLan) {
 
     ASSERT_TRUE(e->removeNatRules({dnat}));
     EXPECT_EQ(askTcp(wan, "198.51.100.1", 2222, 300), "");
+    // SNAT to a chosen address instead of masquerade, for the LAN prefix only.
+    ASSERT_EQ(0, sh("ip -n r1 addr add 198.51.100.9/24 dev wan"));
+    nft::NatRule snat;
+    snat.action = nft::NatRule::Action::kSnat;
+    snat.oif = "wan";
+    snat.src = nft::parsePrefix("192.168.50.0/24").value();
+    snat.to = nft::parseAddr("198.51.100.9").value();
+    ASSERT_TRUE(e->removeNatRules({masq}));
+    auto swapped = e->addNatRules({snat});
+    ASSERT_TRUE(swapped) << swapped.error().what();
+    EXPECT_EQ(askTcp(lan, "198.51.100.2", 7000), "peer=198.51.100.9");
     ASSERT_TRUE(e->removeAll());
     EXPECT_FALSE(nft::readBack(r1)->exists);
     EXPECT_EQ(sysctl::get(r1, "net.ipv4.ip_forward").value_or("?"), "0");
