@@ -90,6 +90,13 @@ Outcome<std::string> run(const EnvMap& vars, std::string_view stdinText, Backend
     struct stat st{};
     if (::stat(req.env.netns.path.c_str(), &st) != 0)
       return fail(code::kUnknownContainer, fmt::format("netns \"{}\" does not exist", req.env.netns.path));
+    // As the newer reference skeleton: never build a "container" interface in our own netns
+    // by mistake (CNI_NETNS_OVERRIDE allows it on purpose).
+    struct stat self{};
+    if (!req.env.netnsOverride && ::stat("/proc/self/ns/net", &self) == 0 && self.st_dev == st.st_dev &&
+        self.st_ino == st.st_ino)
+      return fail(code::kInvalidNetns, "plugin's netns and netns from CNI_NETNS should not be the same",
+                  "set CNI_NETNS_OVERRIDE=1 to allow it");
   }
 
   switch (req.command) {

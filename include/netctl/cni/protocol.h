@@ -44,6 +44,7 @@ inline constexpr int kInvalidEnv = 4;
 inline constexpr int kIoFailure = 5;
 inline constexpr int kDecodeFailure = 6;
 inline constexpr int kInvalidConfig = 7;
+inline constexpr int kInvalidNetns = 8;  // the library's ErrInvalidNetNS: CNI_NETNS is our own netns
 inline constexpr int kTryAgainLater = 11;
 inline constexpr int kNotAvailable = 50;
 inline constexpr int kLimitedConnectivity = 51;

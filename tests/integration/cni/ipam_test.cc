@@ -365,3 +365,21 @@ TEST_F(CniIpam, ReferenceHostLocalAndNetctlConcurrently) {
   for (const auto& r : *listed) owners.insert(r.containerId);
   EXPECT_EQ(owners.size(), 40u);
 }
+
+TEST_F(CniIpam, ResolvConfBecomesDns) {
+  std::string rc = dir + "/resolv.conf";
+  { std::ofstream(rc) << "# comment\nnameserver 10.0.0.53\nnameserver fd00::53\ndomain lab.example\n"
+                          "search a.example b.example\noptions ndots:2 edns0\n"; }
+  auto c = ipam(fmt::format(R"({{"type":"host-local","resolvConf":"{}","ranges":[[{{"subnet":"10.11.0.0/24"}}]]}})", rc));
+  auto r = ipam::allocate(c, req("a"));
+  ASSERT_TRUE(r) << r.error().msg;
+  EXPECT_EQ(r->dns.nameservers, (V{"10.0.0.53", "fd00::53"}));
+  EXPECT_EQ(r->dns.domain, "lab.example");
+  EXPECT_EQ(r->dns.search, (V{"a.example", "b.example"}));
+  EXPECT_EQ(r->dns.options, (V{"ndots:2", "edns0"}));
+  auto missing = ipam(R"({"type":"host-local","resolvConf":"/nonexistent/resolv.conf","ranges":[[{"subnet":"10.11.0.0/24"}]]})");
+  auto m = ipam::allocate(missing, req("b"));
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().code, code::kIoFailure);
+  EXPECT_FALSE(has("10.11.0.3"));  // nothing reserved on failure
+}

@@ -82,7 +82,7 @@ class CniPlugin : public ::testing::Test {
   }
   EnvMap env(const std::string& cmd, const std::string& id = "ctr1", const std::string& ifname = "eth0") {
     return {{"CNI_COMMAND", cmd}, {"CNI_CONTAINERID", id}, {"CNI_NETNS", "/proc/self/ns/net"},
-            {"CNI_IFNAME", ifname}, {"CNI_PATH", "/usr/lib/cni"}};
+            {"CNI_IFNAME", ifname}, {"CNI_PATH", "/usr/lib/cni"}, {"CNI_NETNS_OVERRIDE", "1"}};
   }
   int run(const EnvMap& e, const std::string& in) {
     std::ostringstream os;
@@ -357,6 +357,7 @@ TEST_F(CniPlugin, RunFromProcessUsesEnvStdinStdout) {
     setenv("CNI_NETNS", "/proc/self/ns/net", 1);
     setenv("CNI_IFNAME", "eth0", 1);
     setenv("CNI_ARGS", "IgnoreUnknown=1;K8S_POD_NAME=web", 1);
+    setenv("CNI_NETNS_OVERRIDE", "1", 1);
     FakeBackend b;
     _exit(runFromProcess(b, opts));
   }
@@ -386,4 +387,16 @@ TEST_F(CniPlugin, ErrorsEchoTheRequestVersion) {
   EXPECT_EQ(errCode(), code::kIncompatibleVersion);
   ASSERT_EQ(run(env("ADD"), config("1.0.0", R"(,"mtu":"big")")), 1);
   EXPECT_EQ(outJson()["cniVersion"], "1.0.0");
+}
+
+TEST_F(CniPlugin, OwnNetnsNeedsOverride) {
+  auto e = env("ADD");
+  e.erase("CNI_NETNS_OVERRIDE");  // CNI_NETNS=/proc/self/ns/net is the plugin's own netns
+  ASSERT_EQ(run(e, config("1.0.0")), 1);
+  EXPECT_EQ(errCode(), code::kInvalidNetns);
+  EXPECT_TRUE(backend.calls.empty());
+  EXPECT_FALSE(std::filesystem::exists(dir + "/testnet"));
+  auto del = env("DEL");
+  del.erase("CNI_NETNS_OVERRIDE");  // DEL does not care
+  EXPECT_EQ(run(del, config("1.0.0")), 0);
 }
