@@ -165,11 +165,12 @@ struct Node {
 enum class LinkType { kVeth, kHost, kMacvlan, kVxlan, kDummy };
 std::string_view linkTypeName(LinkType t);
 
+// The ends of a link that are inside the lab. The host side of a host link and the parent of
+// a macvlan link are not endpoints: they are Link::hostInterface (the brief forms
+// "host:name" and "macvlan:parent", and a containerlab `kind: host` node, decode to that).
 enum class EndpointKind {
   kNode,     // node:iface, inside the node's netns
-  kHost,     // host:iface, an interface left in the host netns (or a `kind: host` node)
-  kMacvlan,  // macvlan:parent (brief form), parent is a host interface
-  kBridge,   // bridge-network:port, a port of a lab-owned bridge (host side gets `iface` name)
+  kBridge,   // network:port, a port of a lab-owned bridge; `iface` names the host-side end
 };
 
 struct Endpoint {
