@@ -338,6 +338,18 @@ TEST_F(CniIpam, ReferenceHostLocalSharesTheDataDir) {
   // host-local CHECK finds netctl's reservation.
   auto chk = hostLocal("CHECK", "ours2", conf, dir);
   EXPECT_EQ(chk.rc, 0) << chk.out;
+  // last_reserved_ip is rewritten in place: a shorter address must not leave a tail behind
+  // ("10.9.0.5" over "10.9.0.200" must not read as "10.9.0.50"), or host-local loses its place.
+  auto far = req("far");
+  far.requested = {*IpAddr::parse("10.9.0.200"), *IpAddr::parse("fd09::c8")};
+  ASSERT_TRUE(ipam::allocate(ip, far));
+  auto near = req("near");
+  near.requested = {*IpAddr::parse("10.9.0.5"), *IpAddr::parse("fd09::5")};
+  ASSERT_TRUE(ipam::allocate(ip, near));
+  EXPECT_EQ(file("last_reserved_ip.0"), "10.9.0.5");
+  auto next = hostLocal("ADD", "next", conf, dir);
+  ASSERT_EQ(next.rc, 0) << next.out;
+  EXPECT_EQ(nlohmann::json::parse(next.out)["ips"][0]["address"], "10.9.0.6/24");
 }
 
 TEST_F(CniIpam, ReferenceHostLocalAndNetctlConcurrently) {
