@@ -72,7 +72,7 @@ Outcome<std::string> run(const EnvMap& vars, std::string_view stdinText, Backend
   req.mac = !c.runtimeMac.empty() ? c.runtimeMac : !c.argsMac.empty() ? c.argsMac : args.mac;
   req.requestedIps = !c.argsIps.empty() ? c.argsIps : !c.runtimeIps.empty() ? c.runtimeIps : args.ips;
   if (c.ipam) req.ipamDataDir = ipam::dataDirFor(*c.ipam, opts.dataDir);
-  if (!req.requestedIps.empty() && !c.ipam)
+  if (req.command == Command::kAdd && !req.requestedIps.empty() && !c.ipam)
     return fail(code::kInvalidConfig, "specific IPs were requested but the network has no \"ipam\"");
 
   if (c.ipam && c.ipam->type == "host-local" &&

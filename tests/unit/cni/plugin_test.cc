@@ -331,6 +331,8 @@ TEST_F(CniPlugin, L2OnlyAndStatic) {
   e["CNI_ARGS"] = "IP=10.0.0.5";
   ASSERT_EQ(run(e, R"({"cniVersion":"1.0.0","name":"l2","type":"netctl"})"), 1);
   EXPECT_EQ(errCode(), code::kInvalidConfig);
+  e["CNI_COMMAND"] = "DEL";  // DEL stays lenient about it
+  EXPECT_EQ(run(e, R"({"cniVersion":"1.0.0","name":"l2","type":"netctl"})"), 0) << out;
   ASSERT_EQ(run(env("ADD"), R"({"cniVersion":"0.3.1","name":"st","type":"netctl-ptp",
     "ipam":{"type":"static","addresses":[{"address":"10.7.0.5/24","gateway":"10.7.0.1"}],"dns":{"nameservers":["10.7.0.1"]}}})"), 0) << out;
   EXPECT_EQ(outJson()["ips"][0]["address"], "10.7.0.5/24");
