@@ -245,3 +245,29 @@ TEST(CniConfig, ConfListSelectsVersion) {
   EXPECT_EQ(bad.error().code, code::kIncompatibleVersion);
   EXPECT_FALSE(parseConfList(R"({"cniVersion":"1.0.0","name":"x","plugins":[]})"));
 }
+
+TEST(CniConfig, PodmanGeneratedConflistWithTypeSwapped) {
+  // The shape `podman network create` (CNI backend, podman 4.3) writes, with the bridge
+  // plugin's type changed to netctl: every key keeps its meaning.
+  auto l = parseConfList(R"({"cniVersion":"0.4.0","name":"mynet","plugins":[
+    {"type":"netctl","bridge":"cni-podman1","isGateway":true,"ipMasq":true,"hairpinMode":true,
+     "ipam":{"type":"host-local","routes":[{"dst":"0.0.0.0/0"}],"ranges":[[{"subnet":"10.79.0.0/24","gateway":"10.79.0.1"}]]},
+     "capabilities":{"ips":true}},
+    {"type":"portmap","capabilities":{"portMappings":true}},
+    {"type":"firewall","backend":""},
+    {"type":"tuning"}]})");
+  ASSERT_TRUE(l) << l.error().msg;
+  EXPECT_EQ(l->cniVersion, "0.4.0");
+  // What podman then sends to the plugin on ADD: the object plus name, version, runtimeConfig.
+  auto req = nlohmann::json::parse(requestConfig(*l, 0));
+  req["runtimeConfig"] = nlohmann::json::parse(R"({"ips":["10.79.0.33"]})");
+  auto c = parseNetConf(req.dump());
+  ASSERT_TRUE(c) << c.error().msg;
+  EXPECT_EQ(c->mode, PluginMode::kBridge);
+  EXPECT_EQ(c->bridge, "cni-podman1");
+  EXPECT_TRUE(c->isGateway);
+  EXPECT_TRUE(c->ipMasq);
+  EXPECT_TRUE(c->hairpinMode);
+  EXPECT_EQ(c->ipam->ranges[0][0].gateway.str(), "10.79.0.1");
+  EXPECT_EQ(c->runtimeIps[0].str(), "10.79.0.33");
+}
