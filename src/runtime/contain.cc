@@ -1,8 +1,10 @@
 // The child side of the launcher. Three processes, each with one short list of steps:
 //
-//   intermediate (forked by the parent, still in the host's namespaces)
-//     rlimits -> [user ns: rootfs overlay, see mount_ns.h] -> unshare(user, mount, pid, uts,
-//     ipc, net) -> fork the init -> exit
+//   intermediate (only with a user namespace; forked by the parent, in the host's namespaces)
+//     rlimits -> rootfs overlay (see mount_ns.h) -> unshare(user, mount, pid, uts, ipc, net)
+//     -> fork the init -> exit
+//   (without a user namespace the parent forks the init into a new pid namespace directly,
+//   and the init starts with rlimits -> unshare(mount, uts, ipc, net))
 //   init (PID 1 of the node)
 //     hello -> wait for go (maps, cgroup, network done by the parent) -> root of the user ns
 //     -> cgroup ns -> lo + sysctls -> mounts private -> rootfs -> spec mounts -> /proc -> /sys
@@ -18,6 +20,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,6 +225,37 @@ Result<std::string> resolveCommand(const std::string& name, const std::vector<st
     pos = next + 1;
   }
   return sysError(ENOENT, fmt::format("{}: not found in PATH", name));
+}
+
+Result<pid_t> forkInitFromParent(const Plan& plan) {
+  UniqueFd own;
+  if (plan.spec->namespaces.pid) {
+    own.reset(::open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC));
+    if (!own) return errnoError("opening our pid namespace");
+    if (::unshare(CLONE_NEWPID) != 0) return errnoError("unshare(CLONE_NEWPID)");
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(plan.parentSyncFd);
+    auto r = [&]() -> Result<void> {
+      NETCTL_TRYC(applyRlimits(plan.spec->rlimits), "rlimits");
+      if (::unshare(newNamespaceFlags(*plan.spec) & ~CLONE_NEWPID) != 0) return errnoError("unshare of the new namespaces");
+      return {};
+    }();
+    if (!r) failInChild(plan.syncFd, r.error());
+    runInit(plan);
+  }
+  int forkErrno = errno;
+  // Back to our own pid namespace for whatever this thread forks next.
+  if (own && ::setns(own.get(), CLONE_NEWPID) != 0) {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    return errnoError("returning to our pid namespace");
+  }
+  if (pid < 0) return sysError(forkErrno, "forking the node's init");
+  return pid;
 }
 
 void runIntermediate(const Plan& plan) {

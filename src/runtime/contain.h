@@ -14,6 +14,12 @@ namespace netctl::runtime::contain {
 // Reports errors over plan.syncFd. Never returns.
 [[noreturn]] void runIntermediate(const Plan& plan);
 
+// Without a user namespace there is no need for the intermediate: the parent's thread
+// unshares its pid namespace for children, forks the init (with glibc's fork, so the malloc
+// locks of a multi-threaded parent are safe) and goes back; the init unshares the rest itself.
+// Runs in the parent; returns the init's pid.
+Result<pid_t> forkInitFromParent(const Plan& plan);
+
 // argv[0] as execve needs it: itself when it has a '/', else searched in env's PATH.
 Result<std::string> resolveCommand(const std::string& name, const std::vector<std::string>& env);
 

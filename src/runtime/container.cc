@@ -27,6 +27,13 @@
 namespace netctl::runtime {
 namespace {
 
+// The init is our child (made without an intermediate) or came to us as to a subreaper:
+// reap it, since a zombie keeps its cgroup busy. Anyone else's child is left alone.
+void reapIfOurs(int pidfd) {
+  siginfo_t info{};
+  (void)::waitid(static_cast<idtype_t>(3 /* P_PIDFD */), static_cast<id_t>(pidfd), &info, WEXITED | WNOHANG);
+}
+
 // Undoes a half-made container: kills its init (and with it the pid namespace, the mount
 // namespace and every mount in it), removes the cgroup and the state dir.
 class Undo {
@@ -39,6 +46,7 @@ class Undo {
     if (init_) {
       ::syscall(SYS_pidfd_send_signal, init_.get(), SIGKILL, nullptr, 0);
       record::waitPidfd(init_.get(), 5000);
+      reapIfOurs(init_.get());
     }
     if (group_) (void)group_->destroy();
     std::error_code ec;
@@ -236,14 +244,26 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   plan.statusFd = status.get();
   plan.fifoFd = fifo.get();
   plan.syncFd = pair.child.get();
+  plan.parentSyncFd = pair.parent.get();
 
-  pid_t pid = ::fork();
-  if (pid < 0) return withContext(errnoError("fork"), what);
-  if (pid == 0) {
-    pair.parent.reset();
-    contain::runIntermediate(plan);
+  ChildProcess intermediate;
+  if (spec.namespaces.user.enabled) {
+    pid_t pid = ::fork();
+    if (pid < 0) return withContext(errnoError("fork"), what);
+    if (pid == 0) {
+      pair.parent.reset();
+      contain::runIntermediate(plan);
+    }
+    intermediate = ChildProcess(pid);
+  } else {
+    pid_t pid = NETCTL_TRYC(contain::forkInitFromParent(plan), "{}", what);
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd) {
+      ::kill(pid, SIGKILL);
+      return withContext(errnoError("pidfd_open of the node's init"), what);
+    }
+    undo.setInit(std::move(pidfd));
   }
-  ChildProcess intermediate(pid);
   pair.child.reset();
   status.reset();
   fifo.reset();
@@ -254,8 +274,10 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   if (!hello || hello->msg != sync::Msg::kHello)
     return withContext(sysError(EPROTO, fmt::format("the node's init did not start: {}", describeChildEnd(hello))), what);
   pid_t initPid = hello->pid;
-  NETCTL_TRYC(intermediate.wait(), "{}", what);
-  undo.setInit(NETCTL_TRYC(record::openPidfd(initPid, record::startTimeOf(initPid)), "{}: the node's init", what));
+  if (intermediate.valid()) {
+    NETCTL_TRYC(intermediate.wait(), "{}", what);
+    undo.setInit(NETCTL_TRYC(record::openPidfd(initPid, record::startTimeOf(initPid)), "{}: the node's init", what));
+  }
 
   if (spec.namespaces.user.enabled)
     NETCTL_TRYC(user_ns::writeIdMapsFromParent(initPid, spec.namespaces.user), "{}", what);
@@ -288,7 +310,13 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   rec.joinFlags = joinFlagsOf(spec);
   NETCTL_TRYC(record::write(rec), "{}: writing the state", what);
   undo.release();
-  State st = stateOf(rec);
+  State st;
+  st.name = rec.name;
+  st.status = Status::kCreated;
+  st.initPid = rec.initPid;
+  st.commandPid = rec.commandPid;
+  st.bundleDir = rec.bundleDir;
+  st.cgroupPaths = undo.group().paths();
   return st;
 }
 
@@ -379,6 +407,7 @@ Result<void> Runtime::destroy(const std::string& name) {
       ::syscall(SYS_pidfd_send_signal, init->get(), SIGKILL, nullptr, 0);
       if (!record::waitPidfd(init->get(), 10000))
         return withContext(sysError(ETIMEDOUT, "the node's init did not die"), what);
+      reapIfOurs(init->get());
     }
   }
   // The cgroup kills and waits for whatever is left (everything, when there was no pid ns).
