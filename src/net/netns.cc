@@ -87,45 +87,32 @@ std::string namedPath(const std::string& stateRoot, const std::string& name) {
 }
 
 Result<Handle> createIn(const std::string& dir, const std::string& name) {
+  auto ns = NETCTL_TRYC(createAnonymous(), "creating network namespace {}", name);
+  NETCTL_TRYC(pinIn(dir, name, ns), "creating network namespace {}", name);
+  return ns;
+}
+
+Result<void> pinIn(const std::string& dir, const std::string& name, const Handle& ns) {
   const std::string path = fmt::format("{}/{}", dir, name);
   const std::string link = fmt::format("{}/{}", kIpNetnsDir, name);
-  auto where = fmt::format("creating network namespace {}", name);
-
+  auto where = fmt::format("pinning network namespace {} as {}", ns.name(), name);
   NETCTL_TRYC(ensureSharedMountDir(dir), "{}", where);
   int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
   if (fd < 0) return withContext(errnoError(path), where);
   ::close(fd);
-
-  // The new namespace is made on this thread, pinned by a bind mount, and left at once.
-  auto original = NETCTL_TRYC(current(), "{}", where);
-  if (::unshare(CLONE_NEWNET) != 0) {
-    auto err = errnoError("unshare(CLONE_NEWNET)");
+  std::string source = fmt::format("/proc/self/fd/{}", ns.fd());
+  if (::mount(source.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0) {
+    auto err = errnoError("bind-mounting it");
     ::unlink(path.c_str());
     return withContext(std::move(err), where);
   }
-  int mounted = ::mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr);
-  int mountErrno = errno;
-  if (::setns(original.fd(), CLONE_NEWNET) != 0) {
-    // Staying in the wrong namespace would misdirect everything after: nothing sane is left.
-    std::perror("netctl: returning to the original network namespace");
-    std::abort();
-  }
-  if (mounted != 0) {
-    ::unlink(path.c_str());
-    return withContext(sysError(mountErrno, "bind-mounting it"), where);
-  }
-
-  auto linked = [&]() -> Result<void> {
-    NETCTL_TRY(fs::makeDirs(kIpNetnsDir));
-    if (::symlink(path.c_str(), link.c_str()) != 0 && errno != EEXIST)
-      return errnoError(fmt::format("linking {} to {}", link, path));
-    return {};
-  }();
-  if (!linked) {
+  NETCTL_TRYC(fs::makeDirs(kIpNetnsDir), "{}", where);
+  if (::symlink(path.c_str(), link.c_str()) != 0 && errno != EEXIST) {
+    auto err = errnoError(fmt::format("linking {} to {}", link, path));
     (void)removeIn(dir, name);
-    return withContext(std::unexpected(std::move(linked).error()), where);
+    return withContext(std::move(err), where);
   }
-  return openPath(path);
+  return {};
 }
 
 Result<void> removeIn(const std::string& dir, const std::string& name) {

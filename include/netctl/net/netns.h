@@ -48,6 +48,8 @@ std::string namedPath(const std::string& stateRoot, const std::string& name);  /
 // Creates a new, empty network namespace (lo down) pinned at <dir>/<name> and linked as
 // /run/netns/<name>. kConflict when the name is taken.
 Result<Handle> createIn(const std::string& dir, const std::string& name);
+// Pins an existing namespace (a container's) as <dir>/<name>, linked as /run/netns/<name>.
+Result<void> pinIn(const std::string& dir, const std::string& name, const Handle& ns);
 // Unpins and unlinks one. The kernel frees it (and every link in it) once nothing else holds
 // it. Succeeds when it is already gone.
 Result<void> removeIn(const std::string& dir, const std::string& name);

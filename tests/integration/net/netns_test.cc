@@ -115,3 +115,22 @@ TEST(Netns, RemoveAllInReleasesEveryNamespaceOfTheDirectory) {
 
 }  // namespace
 }  // namespace netctl
+
+namespace netctl {
+namespace {
+
+TEST(Netns, PinInKeepsAnExistingNamespaceUnderAName) {
+  std::string dir = sandbox::info().stateRoot + "/pin-test";
+  auto scratch = netns::createAnonymous();
+  ASSERT_TRUE(scratch);
+  ASSERT_TRUE(netns::pinIn(dir, "pinned", *scratch));
+  auto viaLink = netns::openPath("/run/netns/pinned");
+  ASSERT_TRUE(viaLink) << viaLink.error().what();
+  EXPECT_EQ(viaLink->inode().value(), scratch->inode().value());
+  EXPECT_EQ(netns::pinIn(dir, "pinned", *scratch).error().kind(), Error::Kind::kConflict);
+  ASSERT_TRUE(netns::removeAllIn(dir));
+  EXPECT_FALSE(fs::exists("/run/netns/pinned"));
+}
+
+}  // namespace
+}  // namespace netctl
