@@ -92,7 +92,8 @@ struct TableView {
 };
 
 // The engine for one network namespace. Keeps the state and an nfnetlink socket opened
-// inside the namespace.
+// inside the namespace. Use one Engine per namespace (a second one would replace the first
+// one's table with its own state); it is not thread-safe.
 class Engine {
  public:
   static Result<Engine> open(const netns::Handle& ns);
