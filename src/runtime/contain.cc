@@ -6,7 +6,8 @@
 //   (without a user namespace the parent forks the init into a new pid namespace directly,
 //   and the init starts with rlimits -> unshare(mount, uts, ipc, net))
 //   init (PID 1 of the node)
-//     hello -> wait for go (maps, cgroup, network done by the parent) -> root of the user ns
+//     hello -> wait for go (maps, cgroup, network done by the parent; or, when the parent has
+//     nothing to do, join the cgroup itself) -> root of the user ns
 //     -> cgroup ns -> lo + sysctls -> mounts private -> rootfs -> spec mounts -> /proc -> /sys
 //     -> /dev -> pivot_root -> masked paths -> read-only paths -> hostname -> fork the command
 //     -> the init loop (node_init.cc)
@@ -171,8 +172,12 @@ std::vector<char*> cStrings(const std::vector<std::string>& v) {
 
 [[noreturn]] void runInit(const Plan& plan) {
   (void)sync::send(plan.syncFd, sync::Msg::kHello);
-  auto go = sync::receive(plan.syncFd);
-  if (!go || go->msg != sync::Msg::kGo) ::_exit(1);  // the parent gave up; it cleans up
+  if (plan.selfAttach) {
+    if (auto r = plan.selfAttach->attach(::getpid()); !r) failInChild(plan.syncFd, r.error().context("joining the cgroup"));
+  } else {
+    auto go = sync::receive(plan.syncFd);
+    if (!go || go->msg != sync::Msg::kGo) ::_exit(1);  // the parent gave up; it cleans up
+  }
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (auto r = setUpContainerInChild(plan); !r) failInChild(plan.syncFd, r.error());
   node_init::blockSignalsInChild();

@@ -247,6 +247,8 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   plan.parentSyncFd = pair.parent.get();
 
   ChildProcess intermediate;
+  const bool parentStep = spec.namespaces.user.enabled || options.wireNetwork;
+  if (!parentStep) plan.selfAttach = &undo.group();
   if (spec.namespaces.user.enabled) {
     pid_t pid = ::fork();
     if (pid < 0) return withContext(errnoError("fork"), what);
@@ -279,11 +281,13 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
     undo.setInit(NETCTL_TRYC(record::openPidfd(initPid, record::startTimeOf(initPid)), "{}: the node's init", what));
   }
 
-  if (spec.namespaces.user.enabled)
-    NETCTL_TRYC(user_ns::writeIdMapsFromParent(initPid, spec.namespaces.user), "{}", what);
-  NETCTL_TRYC(undo.group().attach(initPid), "{}: joining the cgroup", what);
-  if (options.wireNetwork) NETCTL_TRYC(options.wireNetwork(initPid), "{}: wiring the network", what);
-  NETCTL_TRYC(sync::send(pair.parent.get(), sync::Msg::kGo), "{}", what);
+  if (parentStep) {
+    if (spec.namespaces.user.enabled)
+      NETCTL_TRYC(user_ns::writeIdMapsFromParent(initPid, spec.namespaces.user), "{}", what);
+    NETCTL_TRYC(undo.group().attach(initPid), "{}: joining the cgroup", what);
+    if (options.wireNetwork) NETCTL_TRYC(options.wireNetwork(initPid), "{}: wiring the network", what);
+    NETCTL_TRYC(sync::send(pair.parent.get(), sync::Msg::kGo), "{}", what);
+  }
 
   auto ready = sync::receive(pair.parent.get());
   if (ready && ready->msg == sync::Msg::kError) return std::unexpected(std::move(*ready->error).context(what));

@@ -241,6 +241,24 @@ TEST_F(RuntimeTest, WiredDevicesAreTheOnlyOnesInSys) {
   sh("ip link del wire1h 2>/dev/null");
 }
 
+TEST_F(RuntimeTest, WiringBetweenCreateAndStartWorksToo) {
+  auto spec = probeSpec("wire2", "report");
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd r(fds[0]), w(fds[1]);
+  CreateOptions options;
+  options.stdio.out = w.get();
+  auto st = rt_.create(spec, options);
+  w.reset();
+  ASSERT_TRUE(st) << st.error().what();
+  made_.push_back("wire2");
+  EXPECT_EQ(sh(fmt::format("ip link add wire2h type veth peer name eth7 netns {} 2>&1", st->initPid)), "");
+  ASSERT_TRUE(rt_.start("wire2"));
+  auto rep = parseReport(readFd(r.get()));
+  EXPECT_EQ(rep["netdevs"], "eth7,lo");
+  sh("ip link del wire2h 2>/dev/null");
+}
+
 TEST_F(RuntimeTest, NoNewPrivsStopsSetuidRoot) {
   // A setuid-root copy of the probe, outside the node's private /tmp.
   std::string dir = fmt::format("{}/runtime-suid-{}", NETCTL_BUILD_DIR, ::getpid());
