@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +44,16 @@ using Clock = std::chrono::steady_clock;
 using netctl::runtime::Spec;
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// CPU time (user + system) of this process and of every reaped descendant: it does not count
+// the wait for a CPU, so unlike the wall time it barely moves with the load of the machine.
+double cpuMs() {
+  rusage self{}, kids{};
+  ::getrusage(RUSAGE_SELF, &self);
+  ::getrusage(RUSAGE_CHILDREN, &kids);
+  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1000 + static_cast<double>(t.tv_usec) / 1000; };
+  return tv(self.ru_utime) + tv(self.ru_stime) + tv(kids.ru_utime) + tv(kids.ru_stime);
+}
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -218,8 +229,10 @@ int main(int argc, char** argv) {
 
   std::vector<double> toExec, full, fullUserns, crun, runc;
   std::vector<double> phases[4];  // create, start, wait, destroy
+  std::vector<double> cpuNetctl, cpuCrun, cpuRunc;
   auto netctlRun = [&](int i, bool userns, std::vector<double>* execOut, std::vector<double>* fullOut) {
     std::string name = fmt::format("bench{}{}", userns ? "u" : "", i);
+    double c0 = cpuMs();
     auto t0 = Clock::now();
     auto st = rt.create(benchSpec(name, userns));
     if (!st) {
@@ -246,6 +259,7 @@ int main(int argc, char** argv) {
     }
     if (execOut) execOut->push_back(ms(t1 - t0));
     if (fullOut) fullOut->push_back(ms(t2 - t0));
+    if (execOut && !userns) cpuNetctl.push_back(cpuMs() - c0);
     return true;
   };
   // Warm-up: page cache, the seccomp cache, the runtimes' own caches.
@@ -259,12 +273,16 @@ int main(int argc, char** argv) {
     if (i % 4 == 0 && !netctlRun(i, true, nullptr, &fullUserns)) return 1;
     if (withCrun) {
       // A fresh cgroupsPath per run would leave directories; crun removes its own on delete.
+      double c0 = cpuMs();
       double t = runTool({"crun", "run", "-b", work + "/crun", fmt::format("c{}", i)}, crunNs);
       if (t >= 0) crun.push_back(t);
+      if (t >= 0) cpuCrun.push_back(cpuMs() - c0);
     }
     if (withRunc) {
+      double c0 = cpuMs();
       double t = runTool({"runc", "run", "-b", work + "/runc", fmt::format("r{}", i)}, -1);
       if (t >= 0) runc.push_back(t);
+      if (t >= 0) cpuRunc.push_back(cpuMs() - c0);
     }
   }
   double base = median(full);
@@ -279,6 +297,13 @@ int main(int argc, char** argv) {
   if (!crun.empty()) std::printf("  crun / netctl (full run): %.2fx   (target >= 2x)\n", median(crun) / base);
   if (!runc.empty()) std::printf("  runc / netctl (full run): %.2fx   (target >= 5x)\n", median(runc) / base);
   std::printf("  netctl spec -> exec median %.2f ms (target <= 5 ms)\n", median(toExec));
+  std::printf("\nCPU time per full run (user+sys of the runtime and the container, median ms; robust to load):\n");
+  std::printf("  netctl %.2f", median(cpuNetctl));
+  if (!cpuCrun.empty()) std::printf("   crun %.2f (%.1fx)", median(cpuCrun), median(cpuCrun) / median(cpuNetctl));
+  if (!cpuRunc.empty()) std::printf("   runc %.2f (%.1fx)", median(cpuRunc), median(cpuRunc) / median(cpuNetctl));
+  std::printf("\n");
+  double loads[3] = {};
+  if (::getloadavg(loads, 3) > 0) std::printf("  machine load average during the run: %.2f\n", loads[0]);
 
   // The RSS of an idle node's init.
   Spec idle = benchSpec("bench-idle", false);
