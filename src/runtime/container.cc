@@ -403,8 +403,12 @@ Result<std::vector<std::string>> Runtime::list() {
 Result<void> Runtime::destroy(const std::string& name) {
   const std::string what = fmt::format("deleting container {}", name);
   std::string bundleDir = record::bundleDirOf(root_, name);
-  if (!fs::exists(bundleDir)) return {};
   std::string parent = cgroup::defaultParent();
+  if (!fs::exists(bundleDir)) {
+    // No state (lost with a reboot or a wiped state root): a cgroup may still be there.
+    if (auto group = cgroup::Group::open(parent, name)) NETCTL_TRYC(group->destroy(), "{}: cgroup", what);
+    return {};
+  }
   if (auto rec = record::read(root_, name)) {
     parent = rec->cgroupParent;
     if (auto init = record::openPidfd(rec->initPid, rec->initStart)) {

@@ -218,7 +218,12 @@ Result<int> Runtime::exec(const std::string& name, const ExecOptions& options) {
   for (;;) {
     auto msg = sync::receive(pair.parent.get());
     if (!msg) break;  // closed by the exec: the command runs
-    if (msg->msg == sync::Msg::kError) return std::unexpected(std::move(*msg->error).context(what));
+    if (msg->msg == sync::Msg::kError) {
+      // Let the joiner reap the failed process: killed first, it would leave that zombie to
+      // our subreaper rather than to the node's init, and the node could then never end.
+      (void)joiner.wait();
+      return std::unexpected(std::move(*msg->error).context(what));
+    }
     if (msg->msg == sync::Msg::kFd) master = std::move(msg->fd);
   }
   if (master) {

@@ -103,7 +103,10 @@ class RuntimeTest : public ::testing::Test {
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   }
   void TearDown() override {
-    for (const auto& name : made_) EXPECT_TRUE(rt_.destroy(name)) << name;
+    for (const auto& name : made_) {
+      auto gone = rt_.destroy(name);
+      EXPECT_TRUE(gone) << name << ": " << (gone ? "" : gone.error().what());
+    }
     auto left = rt_.list();
     ASSERT_TRUE(left);
     EXPECT_TRUE(left->empty());
@@ -480,10 +483,10 @@ TEST_F(RuntimeTest, NodeOutlivesItsCreator) {
     bool ok = rt.create(spec) && rt.start("outlive1");
     ::_exit(ok ? 0 : 1);
   }
+  made_.push_back("outlive1");  // deleted by TearDown even when the child half-failed
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   ASSERT_EQ(status, 0);
-  made_.push_back("outlive1");
   auto st = rt_.state("outlive1");
   ASSERT_TRUE(st) << st.error().what();
   EXPECT_EQ(st->status, Status::kRunning);
