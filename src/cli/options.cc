@@ -1,6 +1,7 @@
 #include "cli/options.h"
 
 #include <cstdio>
+#include <sstream>
 
 namespace netctl::cli {
 
@@ -22,6 +23,12 @@ Result<Output> parseOutput(const std::string& name) {
   if (name == "json") return Output::kJson;
   if (name == "csv") return Output::kCsv;
   return invalidInput(fmt::format("--output: unknown format \"{}\" (expected table, json or csv)", name));
+}
+
+std::string helpText(const po::options_description& desc) {
+  std::ostringstream out;
+  out << desc;
+  return out.str();
 }
 
 int reportError(const Error& error) {

@@ -18,6 +18,7 @@ Result<po::variables_map> parseVerbArgs(const std::string& verb, const std::vect
                                         const po::options_description& desc,
                                         const po::positional_options_description& positional = {});
 Result<Output> parseOutput(const std::string& name);
+std::string helpText(const po::options_description& desc);
 
 // Prints "netctl: <error>" on stderr and returns the error's exit code.
 int reportError(const Error& error);

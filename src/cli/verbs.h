@@ -24,9 +24,13 @@ struct Verb {
 };
 
 int runDoctor(const GlobalOptions&, const std::vector<std::string>& args);
+int runValidate(const GlobalOptions&, const std::vector<std::string>& args);
+int runExec(const GlobalOptions&, const std::vector<std::string>& args);
 
 inline const std::vector<Verb>& verbs() {
   static const std::vector<Verb> all = {
+      {"validate", "check a topology file without touching the machine", runValidate},
+      {"exec", "run a command in a node of a running lab", runExec},
       {"doctor", "check what this machine supports for netctl", runDoctor},
   };
   return all;
