@@ -27,3 +27,4 @@ done < /proc/self/cgroup
 echo "# state"
 ls -A /run/netctl 2>/dev/null
 ls -A /run/netns 2>/dev/null
+exit 0  # a snapshot, not a verdict: test.sh compares two of them
