@@ -82,7 +82,7 @@ Result<void> reset(nl::Socket& s, const link::Ref& link);
 
 // What the kernel has on the link's egress, parsed from an RTM_GETQDISC dump.
 struct State {
-  std::string rootKind;   // "" when the device has no root qdisc of its own (noqueue veth)
+  std::string rootKind;   // "" when the kernel shows none (a veth's built-in noqueue)
   std::string childKind;  // the root's child when netctl's layout has one ("netem")
   Impairment impairment;  // from tbf and netem; empty for any other kind
 };

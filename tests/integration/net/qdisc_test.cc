@@ -291,6 +291,7 @@ TEST(Qdisc, NetemParametersMatchTheKernel) {
       EXPECT_TRUE(sawNetem) << all.dump();
     } else {
       ASSERT_FALSE(r);
+      std::printf("without netem: %s\n", r.error().what().c_str());
       EXPECT_EQ(r.error().kind(), Error::Kind::kUnsupported);
       EXPECT_NE(r.error().what().find("CONFIG_NET_SCH_NETEM"), std::string::npos) << r.error().what();
       auto root = tcRoot(p.nameA, "ea");
