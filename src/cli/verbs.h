@@ -26,9 +26,15 @@ struct Verb {
 int runDoctor(const GlobalOptions&, const std::vector<std::string>& args);
 int runValidate(const GlobalOptions&, const std::vector<std::string>& args);
 int runExec(const GlobalOptions&, const std::vector<std::string>& args);
+int runUp(const GlobalOptions&, const std::vector<std::string>& args);
+int runDown(const GlobalOptions&, const std::vector<std::string>& args);
+int runInspect(const GlobalOptions&, const std::vector<std::string>& args);
 
 inline const std::vector<Verb>& verbs() {
   static const std::vector<Verb> all = {
+      {"up", "bring a lab up (or reconcile a running one) from a topology file", runUp},
+      {"down", "take a lab down, even after a crash; --all for every lab", runDown},
+      {"inspect", "show a running lab's nodes, links and networks", runInspect},
       {"validate", "check a topology file without touching the machine", runValidate},
       {"exec", "run a command in a node of a running lab", runExec},
       {"doctor", "check what this machine supports for netctl", runDoctor},
