@@ -12,9 +12,13 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <sstream>
+
+#include <fmt/ranges.h>
 #include <vector>
 
 #include "net/rtattr.h"
+#include "netctl/base/fs.h"
 
 namespace netctl::qdisc {
 namespace {
@@ -88,7 +92,7 @@ void putTbfOptions(nl::Message& m, const Impairment& imp) {
 }
 
 // netem's TCA_OPTIONS is not a plain nest: a struct tc_netem_qopt, then attributes.
-void putNetemOptions(nl::Message& m, const Impairment& imp) {
+Result<void> putNetemOptions(nl::Message& m, const Impairment& imp) {
   tc_netem_qopt q{};
   uint64_t delay = imp.delay ? static_cast<uint64_t>(imp.delay->count()) : 0;
   uint64_t jitter = imp.jitter ? static_cast<uint64_t>(imp.jitter->count()) : 0;
@@ -112,7 +116,12 @@ void putNetemOptions(nl::Message& m, const Impairment& imp) {
   m.putBytes(TCA_NETEM_REORDER, &reorder, sizeof reorder);
   tc_netem_corrupt corrupt{toScaled(imp.corrupt.value_or(0)), 0};
   m.putBytes(TCA_NETEM_CORRUPT, &corrupt, sizeof corrupt);
+  if (imp.distribution && *imp.distribution != "uniform") {
+    auto table = NETCTL_TRY(loadDistribution(*imp.distribution));
+    m.putBytes(TCA_NETEM_DELAY_DIST, table.data(), table.size() * sizeof(int16_t));
+  }
   m.nestEnd(opts);
+  return {};
 }
 
 struct Tree {
@@ -254,6 +263,7 @@ Impairment merge(const Impairment& current, const Impairment& changes) {
   take(out.delay, changes.delay);
   take(out.jitter, changes.jitter);
   take(out.delayCorrelation, changes.delayCorrelation);
+  take(out.distribution, changes.distribution);
   take(out.loss, changes.loss);
   take(out.lossCorrelation, changes.lossCorrelation);
   take(out.corrupt, changes.corrupt);
@@ -268,6 +278,11 @@ Result<void> validate(const Impairment& imp) {
   bool delayed = imp.delay && imp.delay->count() > 0;
   if (imp.jitter && imp.jitter->count() > 0 && !delayed) return invalidInput("jitter needs a delay");
   if (imp.reorder.value_or(0) > 0 && !delayed) return invalidInput("reordering needs a delay (reordered packets skip it)");
+  if (imp.distribution) {
+    NETCTL_TRY(parseDistribution(*imp.distribution));
+    if (*imp.distribution != "uniform" && !(imp.jitter && imp.jitter->count() > 0))
+      return invalidInput(fmt::format("distribution {} shapes the jitter: it needs a jitter", *imp.distribution));
+  }
   if ((imp.delay && imp.delay->count() < 0) || (imp.jitter && imp.jitter->count() < 0))
     return invalidInput("a delay cannot be negative");
   for (const auto* p : {&imp.delayCorrelation, &imp.loss, &imp.lossCorrelation, &imp.corrupt, &imp.duplicate,
@@ -326,6 +341,49 @@ Result<double> parsePercent(std::string_view text) {
     return invalidInput(fmt::format("percentage \"{}\": not a number like 0.5 or 0.5%", text));
   if (v > 100) return invalidInput(fmt::format("percentage \"{}\" is above 100", text));
   return v;
+}
+
+Result<std::string> parseDistribution(std::string_view text) {
+  std::string t = lower(trim(text));
+  for (const char* name : {"normal", "pareto", "paretonormal", "uniform"})
+    if (t == name) return t;
+  return invalidInput(fmt::format("distribution \"{}\": not one of normal, pareto, paretonormal, uniform", text));
+}
+
+Result<std::vector<int16_t>> loadDistribution(std::string_view name, size_t maxEntries, const std::vector<std::string>& dirs) {
+  std::vector<std::string> search = dirs;
+  if (search.empty()) search = {"/usr/lib/tc", "/usr/lib/x86_64-linux-gnu/tc", "/usr/lib/aarch64-linux-gnu/tc", "/usr/lib64/tc"};
+  for (const auto& dir : search) {
+    std::string path = fmt::format("{}/{}.dist", dir, name);
+    auto text = fs::readFile(path);
+    if (!text) continue;
+    std::vector<int16_t> full;
+    std::istringstream in(*text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+      std::istringstream words(line);
+      long v;
+      while (words >> v) {
+        if (v < INT16_MIN || v > INT16_MAX) return invalidInput(fmt::format("{}: value {} is not a 16-bit number", path, v));
+        full.push_back(static_cast<int16_t>(v));
+      }
+      if (!words.eof()) return invalidInput(fmt::format("{}: not a table of numbers", path));
+    }
+    if (full.empty()) return invalidInput(fmt::format("{}: an empty table", path));
+    if (maxEntries == 0 || full.size() <= maxEntries) return full;
+    // Average runs of neighbours: the table is sorted, so each run is one quantile's worth.
+    size_t run = (full.size() + maxEntries - 1) / maxEntries;
+    std::vector<int16_t> out;
+    for (size_t i = 0; i < full.size(); i += run) {
+      size_t end = std::min(full.size(), i + run);
+      long sum = 0;
+      for (size_t j = i; j < end; ++j) sum += full[j];
+      out.push_back(static_cast<int16_t>(std::lround(static_cast<double>(sum) / static_cast<double>(end - i))));
+    }
+    return out;
+  }
+  return unsupported(fmt::format("no {}.dist delay distribution table (iproute2's tc tables, in {})", name, fmt::join(search, ", ")));
 }
 
 Result<uint32_t> parseSize(std::string_view text) {
@@ -409,7 +467,7 @@ Result<void> apply(nl::Socket& s, const link::Ref& link, const Impairment& imp) 
     putTcmsg(m, ifindex, kRootHandle, TC_H_ROOT);
     m.putString(TCA_KIND, rootKind);
     if (rootKind == "tbf") putTbfOptions(m, imp);
-    else putNetemOptions(m, imp);
+    else NETCTL_TRYC(putNetemOptions(m, imp), "impairing {}", link.str());
     ms.push_back(std::move(m));
     kinds.push_back(rootKind);
   }
@@ -418,7 +476,7 @@ Result<void> apply(nl::Socket& s, const link::Ref& link, const Impairment& imp) 
     nl::Message m(RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE);
     putTcmsg(m, ifindex, kChildHandle, kRootClass);
     m.putString(TCA_KIND, childKind);
-    putNetemOptions(m, imp);
+    NETCTL_TRYC(putNetemOptions(m, imp), "impairing {}", link.str());
     ms.push_back(std::move(m));
     kinds.push_back(childKind);
   }
@@ -465,7 +523,7 @@ Result<void> probe(nl::Socket& s, const link::Ref& link, std::string_view kind) 
     imp.rate = 1000000;
     putTbfOptions(m, imp);
   } else if (kind == "netem") {
-    putNetemOptions(m, Impairment{});
+    NETCTL_TRY(putNetemOptions(m, Impairment{}));
   } else if (kind == "htb") {
     tc_htb_glob g{};
     g.version = 3;  // TC_HTB_PROTOVER

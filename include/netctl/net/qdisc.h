@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "netctl/base/result.h"
 #include "netctl/net/link.h"
@@ -37,6 +38,9 @@ struct Impairment {
   std::optional<Nanos> delay;
   std::optional<Nanos> jitter;       // needs delay
   std::optional<double> delayCorrelation;  // percent
+  // The jitter's shape: "normal", "pareto", "paretonormal" (iproute2's tables) or "uniform"
+  // (netem's own, no table). Needs jitter. Not in read(): the kernel never dumps the table.
+  std::optional<std::string> distribution;
   std::optional<double> loss;        // percent
   std::optional<double> lossCorrelation;
   std::optional<double> corrupt;     // percent
@@ -67,6 +71,14 @@ Result<uint64_t> parseRate(std::string_view text);
 Result<Nanos> parseDuration(std::string_view text);
 // "0.5%" or "0.5": percent in 0..100.
 Result<double> parsePercent(std::string_view text);
+// "normal", "pareto", "paretonormal", "uniform".
+Result<std::string> parseDistribution(std::string_view text);
+// A delay distribution table from iproute2's files (<dir>/<name>.dist in /usr/lib/tc or
+// /usr/lib/<multiarch>/tc, or `dirs` when given), shrunk to `maxEntries` by averaging runs of
+// neighbours: the table is an inverse CDF, sorted, and the full 4096 entries (8 KiB) do not fit
+// one nl::Message. kUnsupported naming iproute2 when no file is found.
+Result<std::vector<int16_t>> loadDistribution(std::string_view name, size_t maxEntries = 1024,
+                                              const std::vector<std::string>& dirs = {});
 // "1500", "64k", "1m" (bytes, binary multiples as tc: k = 1024).
 Result<uint32_t> parseSize(std::string_view text);
 // The inverse, for show: "50mbit", "1.5gbit", "999bit"; "20ms", "1.5s", "300us".

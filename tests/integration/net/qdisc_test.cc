@@ -273,7 +273,12 @@ TEST(Qdisc, NetemParametersMatchTheKernel) {
   qdisc::Impairment both = delay;
   both.rate = 50'000'000;
   both.loss = 0.5;
-  for (const auto* imp : {&delay, &both}) {
+  qdisc::Impairment shaped = delay;  // a jitter with iproute2's normal table (where installed)
+  shaped.jitter = 5ms;
+  shaped.distribution = "normal";
+  std::vector<const qdisc::Impairment*> cases = {&delay, &both};
+  if (qdisc::loadDistribution("normal")) cases.push_back(&shaped);
+  for (const auto* imp : cases) {
     auto r = qdisc::apply(*p.sa, "ea", *imp);
     if (has) {
       ASSERT_OK(r);

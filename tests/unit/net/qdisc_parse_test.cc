@@ -1,7 +1,13 @@
 // The pure side of impairments: user text to numbers, merge, validation, error mapping.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <numeric>
 
 #include "netctl/net/qdisc.h"
 
@@ -150,6 +156,64 @@ TEST(QdiscErrors, MissingKindNamesTheKernelOption) {
   EXPECT_EQ(configOption("netem"), "CONFIG_NET_SCH_NETEM");
   EXPECT_EQ(configOption("tbf"), "CONFIG_NET_SCH_TBF");
   EXPECT_EQ(configOption("sfq"), "");
+}
+
+TEST(QdiscDistribution, Names) {
+  EXPECT_EQ(parseDistribution("Normal").value(), "normal");
+  EXPECT_EQ(parseDistribution("paretonormal").value(), "paretonormal");
+  EXPECT_EQ(parseDistribution("uniform").value(), "uniform");
+  auto bad = parseDistribution("gauss");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind(), Error::Kind::kInvalidInput);
+  EXPECT_NE(bad.error().what().find("gauss"), std::string::npos);
+  Impairment noJitter;
+  noJitter.delay = milliseconds(10);
+  noJitter.distribution = "normal";
+  EXPECT_NE(validate(noJitter).error().what().find("jitter"), std::string::npos);
+  noJitter.jitter = milliseconds(2);
+  EXPECT_TRUE(validate(noJitter));
+}
+
+// A table in a directory of our own: shrinking averages runs of sorted neighbours.
+TEST(QdiscDistribution, LoadsAndShrinksATable) {
+  char dir[] = "/tmp/qdisc-dist-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  {
+    std::ofstream f(std::string(dir) + "/ramp.dist");
+    f << "# a comment line\n";
+    for (int i = 0; i < 4096; ++i) f << (i - 2048) * 8 << ((i % 8 == 7) ? "\n" : " ");
+  }
+  {
+    std::ofstream f(std::string(dir) + "/bad.dist");
+    f << "1 2 three\n";
+  }
+  auto full = loadDistribution("ramp", 0, {dir});
+  ASSERT_TRUE(full) << full.error().what();
+  EXPECT_EQ(full->size(), 4096u);
+  auto small = loadDistribution("ramp", 1024, {dir});
+  ASSERT_TRUE(small) << small.error().what();
+  ASSERT_EQ(small->size(), 1024u);
+  EXPECT_EQ((*small)[0], -16372);  // mean of -16384, -16376, -16368, -16360
+  EXPECT_TRUE(std::is_sorted(small->begin(), small->end()));
+  EXPECT_EQ(loadDistribution("bad", 1024, {dir}).error().kind(), Error::Kind::kInvalidInput);
+  auto missing = loadDistribution("normal", 1024, {dir});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind(), Error::Kind::kUnsupported);
+  EXPECT_NE(missing.error().what().find("normal.dist"), std::string::npos);
+  std::remove((std::string(dir) + "/ramp.dist").c_str());
+  std::remove((std::string(dir) + "/bad.dist").c_str());
+  ::rmdir(dir);
+}
+
+// iproute2's own tables, where installed: the normal one stays centred and sorted when shrunk.
+TEST(QdiscDistribution, IprouteNormalTable) {
+  auto t = loadDistribution("normal");
+  if (!t && t.error().kind() == Error::Kind::kUnsupported) GTEST_SKIP() << t.error().what();
+  ASSERT_TRUE(t) << t.error().what();
+  EXPECT_EQ(t->size(), 1024u);
+  EXPECT_TRUE(std::is_sorted(t->begin(), t->end()));
+  double mean = std::accumulate(t->begin(), t->end(), 0.0) / static_cast<double>(t->size());
+  EXPECT_NEAR(mean, 0, 100);  // in units of 1/8192 sigma
 }
 
 }  // namespace
