@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -19,6 +21,22 @@
 #include "network.h"
 
 namespace netctl::lab {
+namespace {
+
+// NETCTL_LAB_TIMING=1 prints how long each phase took (for benchmarks and slow machines).
+struct Timer {
+  bool on = std::getenv("NETCTL_LAB_TIMING") != nullptr;
+  std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
+  void lap(const char* what) {
+    if (!on) return;
+    auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "down: %s: %lld ms\n", what,
+                 (long long)std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count());
+    t = now;
+  }
+};
+
+}  // namespace
 
 Result<void> teardownLocked(const std::string& root, const std::string& lab, bool keepDir) {
   auto paths = state::labPaths(root, lab);
@@ -30,6 +48,7 @@ Result<void> teardownLocked(const std::string& root, const std::string& lab, boo
     if (e.kind == "bridge" || e.kind == "hostlink") hostLinks.insert(e.id);
     if (e.kind == "nft") nat = true;
   }
+  Timer timer;
   runtime::Runtime rt(root);
   std::vector<std::string> names(containers.begin(), containers.end());
   // Killing an init is mostly waiting for the kernel: more workers than CPUs pay off.
@@ -40,7 +59,9 @@ Result<void> teardownLocked(const std::string& root, const std::string& lab, boo
       NETCTL_TRYC(g->destroy(), "lab {}: cgroup of {}", lab, names[i]);
     return {};
   }));
+  timer.lap("containers destroyed");
   NETCTL_TRYC(netns::removeAllIn(paths.dir + "/netns"), "lab {}", lab);
+  timer.lap("namespaces released");
 
   nl::SocketCache cache;
   auto* host = NETCTL_TRY(cache.current());
@@ -61,6 +82,7 @@ Result<void> teardownLocked(const std::string& root, const std::string& lab, boo
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  timer.lap("host links gone");
   if (nat || fs::exists(paths.dir + "/desired.json"))
     NETCTL_TRYC(syncHostNat(root, lab, nullptr), "lab {}", lab);
   for (const char* f : {"/journal", "/topology.json", "/desired.json"})

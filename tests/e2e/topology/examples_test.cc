@@ -101,7 +101,7 @@ TEST(Examples, Star100) {
   ASSERT_EQ(j["nodes"].size(), 100u);
   std::string last = j["nodes"][99]["addresses"][0];
   EXPECT_TRUE(ping("star-n001", last.substr(0, last.find('/'))));
-  ASSERT_EQ(netctl("down star").rc, 0);
+  { auto d = netctl("down star"); ASSERT_EQ(d.rc, 0) << d.out; std::printf("%s", d.out.c_str()); }
   auto t2 = std::chrono::steady_clock::now();
   using ms = std::chrono::milliseconds;
   std::printf("star-100: up %lld ms, down %lld ms\n",
