@@ -615,6 +615,8 @@ TEST_F(FailureTest, BadRootfs) {
 
 TEST_F(FailureTest, BadSeccompFile) {
   std::string file = rt_.stateRoot() + "/bad-seccomp.json";
+  // Each test may run in a fresh sandbox (ctest runs them one per process): make the root.
+  ASSERT_TRUE(fs::makeDirs(rt_.stateRoot()));
   ASSERT_TRUE(fs::writeFile(file, "{\"defaultAction\": \"SCMP_ACT_NOPE\"}", O_CREAT | O_TRUNC));
   Spec spec;
   spec.name = "bad-seccomp";
