@@ -82,3 +82,25 @@ TEST(Cli, UnknownVerbAndBadUsageExitWithTwo) {
 
 }  // namespace
 }  // namespace netctl
+
+namespace netctl {
+namespace {
+
+TEST(Graph, EveryFormatOfAnExample) {
+  std::string file = NETCTL_SOURCE_DIR "/configs/examples/routed-triangle.yaml";
+  auto dotOut = testing::netctl({"graph", file, "--format", "dot"});
+  ASSERT_EQ(dotOut.exitCode, 0) << dotOut.err;
+  EXPECT_TRUE(dotOut.out.starts_with("graph ")) << dotOut.out;
+  auto mermaidOut = testing::netctl({"graph", file, "--format", "mermaid"});
+  ASSERT_EQ(mermaidOut.exitCode, 0) << mermaidOut.err;
+  EXPECT_TRUE(mermaidOut.out.starts_with("graph LR\n"));
+  auto svgOut = testing::netctl({"graph", file, "-f", "svg"});
+  ASSERT_EQ(svgOut.exitCode, 0) << svgOut.err;
+  EXPECT_TRUE(svgOut.out.starts_with("<svg ")) << svgOut.out.substr(0, 80);
+  EXPECT_NE(svgOut.out.find("</svg>"), std::string::npos);
+  EXPECT_EQ(testing::netctl({"graph", file, "-f", "png"}).exitCode, 2);
+  EXPECT_NE(testing::netctl({"graph", "no-such-lab"}).exitCode, 0);
+}
+
+}  // namespace
+}  // namespace netctl
