@@ -528,6 +528,7 @@ Result<bool> previousComplete(const state::LabPaths& p) {
 
 Result<UpResult> up(const Lab& lab, const UpOptions& o) {
   raiseNofile();
+  Timer timer("up");
   UpResult result;
   auto paths = state::labPaths(o.root, lab.name);
   bool existed = isDir(paths.dir);
@@ -598,6 +599,7 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
     }
   }
 
+  timer.lap("prepared");
   // Networks, then the host's NAT tables (the per-bridge sysctls need the bridges).
   progress(c, "networks", plan.addNetworks.size());
   {
@@ -609,6 +611,7 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
     NETCTL_TRY(syncHostNat(o.root, lab.name, &lab));
   }
 
+  timer.lap("networks");
   // Nodes.
   auto hosts = hostEntries(lab);
   std::vector<const Node*> addNodes;
@@ -619,6 +622,7 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
     return addNode(c, *addNodes[i], hosts, cache);
   }));
 
+  timer.lap("nodes");
   // Links.
   std::map<std::string, const Link*> links;
   for (const auto& l : lab.links) links[names::linkId(l)] = &l;
@@ -627,6 +631,7 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
     return addLink(c, *links.at(plan.addLinks[i]), cache);
   }));
 
+  timer.lap("links");
   // NAT inside the new nodes; /etc/hosts of the nodes that were there already.
   NETCTL_TRY(parallel(addNodes.size(), jobs, [&](size_t i, nl::SocketCache&) {
     return nodeNat(c, *addNodes[i]);
@@ -643,6 +648,7 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
     }));
   }
 
+  timer.lap("node NAT and hosts");
   // exec commands, after all the wiring; output printed in file order.
   std::vector<ExecOut> outs(addNodes.size());
   NETCTL_TRY(parallel(addNodes.size(), jobs, [&](size_t i, nl::SocketCache&) {
@@ -650,6 +656,7 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
   }));
   for (const auto& x : outs) fmt::print(o.out, "{}", x.text);
 
+  timer.lap("exec");
   NETCTL_TRY(fs::writeFileAtomic(paths.topology, toJson(lab).dump()));
   NETCTL_TRY(jr.record({"done", lab.name, json::object()}));
   result.applied = true;

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <thread>
@@ -86,6 +88,21 @@ inline ip::Prefix toIp(const topology::IpPrefix& p) {
   return r ? *r : ip::Prefix();
 }
 inline link::Mac toMac(const topology::Mac& m) { return link::Mac{m.bytes}; }
+
+// NETCTL_LAB_TIMING=1 prints how long each phase took (for benchmarks and slow machines).
+struct Timer {
+  explicit Timer(const char* verb) : verb(verb) {}
+  const char* verb;
+  bool on = std::getenv("NETCTL_LAB_TIMING") != nullptr;
+  std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
+  void lap(const char* what) {
+    if (!on) return;
+    auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "%s: %s: %lld ms\n", verb, what,
+                 (long long)std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count());
+    t = now;
+  }
+};
 
 // Tears down what the journal of `lab` records (the lock is held by the caller). With
 // keepDir the state directory (and its lock file) stays, empty of everything else.

@@ -21,22 +21,6 @@
 #include "network.h"
 
 namespace netctl::lab {
-namespace {
-
-// NETCTL_LAB_TIMING=1 prints how long each phase took (for benchmarks and slow machines).
-struct Timer {
-  bool on = std::getenv("NETCTL_LAB_TIMING") != nullptr;
-  std::chrono::steady_clock::time_point t = std::chrono::steady_clock::now();
-  void lap(const char* what) {
-    if (!on) return;
-    auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "down: %s: %lld ms\n", what,
-                 (long long)std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count());
-    t = now;
-  }
-};
-
-}  // namespace
 
 Result<void> teardownLocked(const std::string& root, const std::string& lab, bool keepDir) {
   auto paths = state::labPaths(root, lab);
@@ -48,7 +32,7 @@ Result<void> teardownLocked(const std::string& root, const std::string& lab, boo
     if (e.kind == "bridge" || e.kind == "hostlink") hostLinks.insert(e.id);
     if (e.kind == "nft") nat = true;
   }
-  Timer timer;
+  Timer timer("down");
   runtime::Runtime rt(root);
   std::vector<std::string> names(containers.begin(), containers.end());
   // Killing an init is mostly waiting for the kernel: more workers than CPUs pay off.
