@@ -4,6 +4,7 @@
 #include "netctl/net/netlink.h"
 #include "netctl/net/netns.h"
 #include "netctl/net/nft/nat.h"
+#include "netctl/net/qdisc.h"
 
 namespace netctl::cli::doctor {
 namespace {
@@ -71,6 +72,16 @@ std::vector<Check> probeNetwork() {
   std::vector<Check> checks = {{"net", "netns", Status::kOk, "network namespaces work"}};
   for (auto& c : probeLinkKinds(*s)) checks.push_back(std::move(c));
   checks.push_back(probeNat(*scratch));
+  // Impairments: tbf shapes rates; netem adds delay, loss and the rest.
+  for (const char* kind : {"tbf", "htb", "netem"}) {
+    auto probed = qdisc::probeScratch(kind);
+    std::string name = fmt::format("qdisc {}", kind);
+    if (probed) {
+      checks.push_back({"net", name, Status::kOk, "impairments can use it", false});
+    } else {
+      checks.push_back({"net", name, Status::kWarn, probed.error().what(), false});
+    }
+  }
   return checks;
 }
 

@@ -32,12 +32,15 @@ TEST(Doctor, ReportsEveryAreaAsJsonAndCreatesNothingHere) {
   std::set<std::string> names;
   for (const auto& c : doc["checks"]) names.insert(c["name"].get<std::string>());
   for (const char* want : {"bridge", "veth", "macvlan", "vxlan", "dummy", "nftables NAT", "overlayfs",
-                           "user namespaces", "seccomp", "cgroups", "ip_forward"})
+                           "user namespaces", "seccomp", "cgroups", "ip_forward", "qdisc tbf", "qdisc netem"})
     EXPECT_TRUE(names.count(want)) << "doctor does not check " << want;
   for (const auto& c : doc["checks"]) {
     // A feature the kernel lacks is named by its kernel option, never just "failed".
     if (c["status"] != "ok" && c["name"] == "dummy") {
       EXPECT_NE(c["detail"].get<std::string>().find("CONFIG_DUMMY"), std::string::npos);
+    }
+    if (c["status"] != "ok" && c["name"] == "qdisc netem") {
+      EXPECT_NE(c["detail"].get<std::string>().find("CONFIG_NET_SCH_NETEM"), std::string::npos);
     }
   }
   // The probes ran in a scratch namespace: this namespace has the same links as before.
