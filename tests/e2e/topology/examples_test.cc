@@ -31,6 +31,10 @@ TEST(Examples, Quickstart) {
   EXPECT_NE(hosts.out.find("172.31.10.10"), std::string::npos) << hosts.out;
   EXPECT_NE(hosts.out.find("web"), std::string::npos) << hosts.out;
   expectInspectMatchesKernel("quickstart");
+  // The leak check sees a running lab (so its silence after down means something).
+  auto running = leftovers();
+  for (const char* what : {"cgroups:", "netns:", "link ", "nft:", "state:"})
+    EXPECT_NE(running.find(what), std::string::npos) << what << " not seen while running:\n" << running;
   auto down = netctl("down quickstart");
   ASSERT_EQ(down.rc, 0) << down.out;
   expectClean("quickstart");

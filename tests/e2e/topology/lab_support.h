@@ -45,16 +45,26 @@ inline std::string example(const std::string& name) {
 
 inline std::string root() { return std::getenv("NETCTL_ROOT") ? std::getenv("NETCTL_ROOT") : "/run/netctl"; }
 
-inline std::string cgroupDir() {
+// The cgroup parent the sandbox gave us, in every mounted hierarchy (v1 and unified).
+inline std::vector<std::string> cgroupDirs() {
+  std::vector<std::string> out;
+  std::string parent = std::getenv("NETCTL_CGROUP_PARENT") ? std::getenv("NETCTL_CGROUP_PARENT") : "netctl";
   std::ifstream f("/proc/self/cgroup");
   std::string line;
   while (std::getline(f, line)) {
-    if (line.rfind("0::", 0) == 0) {
-      std::string base = "/sys/fs/cgroup";
-      return base + line.substr(3) + "/" + (std::getenv("NETCTL_CGROUP_PARENT") ? std::getenv("NETCTL_CGROUP_PARENT") : "netctl");
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    std::string ctrls = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    std::string base;
+    if (ctrls.empty()) {
+      base = std::ifstream("/sys/fs/cgroup/unified/cgroup.procs") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+    } else {
+      if (ctrls.rfind("name=", 0) == 0) ctrls = ctrls.substr(5);
+      base = "/sys/fs/cgroup/" + ctrls;
+      if (!std::ifstream(base + "/cgroup.procs")) base = "/sys/fs/cgroup/" + ctrls.substr(0, ctrls.find(','));
     }
+    out.push_back(base + (path == "/" ? "" : path) + "/" + parent);
   }
-  return "";
+  return out;
 }
 
 // Everything a lab can leave behind in the sandbox; empty when clean.
@@ -68,7 +78,8 @@ inline std::string leftovers() {
   if (!ns.empty()) bad += "netns: " + ns;
   auto mounts = sh("grep -c ' " + root() + "/labs' /proc/self/mountinfo").out;
   if (mounts != "0\n") bad += "mounts under the state root: " + mounts;
-  auto cg = sh("{ find " + cgroupDir() + " -mindepth 1 -type d; } 2>/dev/null").out;
+  std::string cg;
+  for (const auto& d : cgroupDirs()) cg += sh("{ find " + d + " -mindepth 1 -type d; } 2>/dev/null").out;
   if (!cg.empty()) bad += "cgroups: " + cg;
   auto nft = sh("{ nft list tables | grep netctl; } 2>/dev/null").out;
   if (!nft.empty()) bad += "nft: " + nft;
