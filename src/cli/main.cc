@@ -22,6 +22,8 @@ void printUsage(FILE* out) {
 }
 
 int run(int argc, char** argv) {
+  // A runtime calls plugins with CNI_COMMAND set, under the conflist's type name.
+  if (std::getenv("CNI_COMMAND")) return runCni(GlobalOptions{}, {});
   GlobalOptions global;
   if (const char* root = std::getenv("NETCTL_ROOT")) global.root = root;
   if (global.root.empty()) global.root = "/run/netctl";

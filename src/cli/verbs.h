@@ -30,6 +30,7 @@ int runGraph(const GlobalOptions&, const std::vector<std::string>& args);
 int runUp(const GlobalOptions&, const std::vector<std::string>& args);
 int runDown(const GlobalOptions&, const std::vector<std::string>& args);
 int runInspect(const GlobalOptions&, const std::vector<std::string>& args);
+int runCni(const GlobalOptions&, const std::vector<std::string>& args);
 
 inline const std::vector<Verb>& verbs() {
   static const std::vector<Verb> all = {
@@ -39,6 +40,7 @@ inline const std::vector<Verb>& verbs() {
       {"validate", "check a topology file without touching the machine", runValidate},
       {"exec", "run a command in a node of a running lab", runExec},
       {"graph", "draw a lab (file or running) as dot, mermaid or svg", runGraph},
+      {"cni", "act as a CNI plugin (also whenever CNI_COMMAND is set)", runCni},
       {"doctor", "check what this machine supports for netctl", runDoctor},
   };
   return all;
