@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string_view>
 
 #include "netctl/base/unique_fd.h"
 
@@ -20,23 +21,51 @@ void drain(int fd, std::string& into) {
 
 }  // namespace
 
-Output run(const std::vector<std::string>& argv) {
+Output run(const std::vector<std::string>& argv) { return runWith(argv, {}, std::string()); }
+
+Output runWith(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+               const std::string& input) {
   Output result;
   int outPipe[2], errPipe[2];
   if (::pipe2(outPipe, O_CLOEXEC) != 0 || ::pipe2(errPipe, O_CLOEXEC) != 0) return result;
+  // stdin from a file (not a pipe), so a large input never blocks the parent.
+  char inPath[] = "/tmp/netctl-run-stdin-XXXXXX";
+  int in = input.empty() ? ::open("/dev/null", O_RDONLY | O_CLOEXEC) : ::mkostemp(inPath, O_CLOEXEC);
+  if (in < 0) return result;
+  if (!input.empty()) {
+    ::unlink(inPath);
+    if (::write(in, input.data(), input.size()) != ssize_t(input.size()) || ::lseek(in, 0, SEEK_SET) != 0) {
+      ::close(in);
+      return result;
+    }
+  }
+  // The child's environment, built before fork (no allocation after fork: tests run this
+  // from many threads at once).
+  std::vector<std::string> vars;
+  for (char** e = environ; *e; ++e) {
+    std::string_view v(*e);
+    bool overridden = false;
+    for (const auto& o : env)
+      if (o.substr(0, o.find('=') + 1) == v.substr(0, v.find('=') + 1)) overridden = true;
+    if (!overridden) vars.emplace_back(v);
+  }
+  vars.insert(vars.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid == 0) {
-    int null = ::open("/dev/null", O_RDONLY);
-    ::dup2(null, 0);
+    ::dup2(in, 0);
     ::dup2(outPipe[1], 1);
     ::dup2(errPipe[1], 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
+    ::execvpe(args[0], args.data(), envp.data());
     std::perror(args[0]);
     ::_exit(127);
   }
+  ::close(in);
   ::close(outPipe[1]);
   ::close(errPipe[1]);
   UniqueFd out(outPipe[0]), err(errPipe[0]);

@@ -15,6 +15,10 @@ struct Output {
 
 // Runs argv (argv[0] looked up in PATH) with stdin from /dev/null, and waits for it.
 Output run(const std::vector<std::string>& argv);
+// run() with extra environment variables (added to the test's own) and `input` on stdin: how
+// a CNI runtime calls a plugin.
+Output runWith(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+               const std::string& input);
 // run() with the netctl binary under test as argv[0].
 Output netctl(const std::vector<std::string>& args);
 
