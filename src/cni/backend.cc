@@ -106,10 +106,8 @@ Result<void> setHairpin(nl::Socket& s, int index) {
   return s.request(m, "setting hairpin mode");
 }
 
-// Addresses and routes inside the container on `index`.
-Result<void> configure(nl::Socket& cs, int index, const NetResult& ipam, bool defaultGateway) {
-  for (const auto& ipc : ipam.ips)
-    NETCTL_TRY(addr::add(cs, index, toIp(ipc.address), {.noDad = true, .broadcast = true, .replace = true}));
+// IPAM's routes (and the default route) inside the container on `index`.
+Result<void> configureRoutes(nl::Socket& cs, int index, const NetResult& ipam, bool defaultGateway = false) {
   auto gatewayFor = [&](bool v4) -> std::optional<IpAddr> {
     for (const auto& ipc : ipam.ips)
       if (ipc.gateway && ipc.address.addr.isV4() == v4) return ipc.gateway;
@@ -136,6 +134,13 @@ Result<void> configure(nl::Socket& cs, int index, const NetResult& ipam, bool de
     }
   }
   return {};
+}
+
+// Addresses and routes inside the container on `index`.
+Result<void> configure(nl::Socket& cs, int index, const NetResult& ipam, bool defaultGateway) {
+  for (const auto& ipc : ipam.ips)
+    NETCTL_TRY(addr::add(cs, index, toIp(ipc.address), {.noDad = true, .broadcast = true, .replace = true}));
+  return configureRoutes(cs, index, ipam, defaultGateway);
 }
 
 Interface iface(std::string name, std::string mac, std::string sandbox = {}) {
@@ -275,6 +280,98 @@ Outcome<NetResult> addBridge(const std::string& stateDir, const Request& req, co
   return out;
 }
 
+// ptp: a veth whose container end holds IP/32 (IPv4) with a link route to the gateway and
+// every route via it; the host end holds the gateway (/32, shared by every ptp veth) and a
+// host route to the container. No bridge, no L2 between containers.
+Outcome<NetResult> addPtp(const std::string& stateDir, const Request& req, const NetResult& ipam) {
+  const NetConf& c = req.conf;
+  auto ns = openNetns(req);
+  if (!ns) return std::unexpected(ns.error());
+  nl::SocketCache cache;
+  nl::Socket* host = CNI_TRY(cache.current(), "netlink");
+  nl::Socket* cs = CNI_TRY(cache.get(*ns), "netlink in " + req.env.netns.path);
+  if (auto there = link::get(*cs, req.env.ifname); there)
+    return fail(code::kInterfaceExists,
+                fmt::format("interface \"{}\" already exists in {}", req.env.ifname, req.env.netns.path));
+  for (const auto& ipc : ipam.ips)
+    if (!ipc.gateway) return fail(code::kInvalidConfig, "ptp needs a gateway for " + ipc.address.str());
+  std::string hostName = hostVethName(req.env.containerId, req.env.ifname);
+  link::VethSpec v;
+  v.link.name = hostName;
+  v.link.mtu = uint32_t(c.mtu);
+  v.link.mac = randomMac();
+  v.link.up = true;
+  v.peer.name = req.env.ifname;
+  v.peer.netns = &*ns;
+  v.peer.mtu = uint32_t(c.mtu);
+  v.peer.mac = randomMac();
+  if (!req.mac.empty()) {
+    auto m = link::Mac::parse(req.mac);
+    if (!m) return fail(code::kInvalidConfig, fmt::format("bad MAC \"{}\"", req.mac));
+    v.peer.mac = *m;
+  }
+  v.peer.up = true;
+  auto made = link::create(*host, v, &cache);
+  if (!made) {
+    int cd = made.error().kind() == Error::Kind::kConflict ? code::kInterfaceExists : -1;
+    return std::unexpected(failed(made.error(), "creating veth " + hostName, cd));
+  }
+  auto undo = [&](Failure f) -> Outcome<NetResult> {
+    (void)link::remove(*host, hostName);
+    return std::unexpected(std::move(f));
+  };
+  auto inner = link::index(*cs, req.env.ifname);
+  if (!inner) return undo(failed(inner.error(), "container interface"));
+  auto self = netns::current();
+  for (const auto& ipc : ipam.ips) {
+    bool v4 = ipc.address.addr.isV4();
+    auto gw = toIp(*ipc.gateway);
+    auto full = *ip::Prefix::make(toIp(ipc.address.addr), v4 ? 32 : 128);
+    if (auto r = addr::add(*cs, *inner, full, {.noDad = true, .broadcast = false, .replace = true}); !r)
+      return undo(failed(r.error(), "address " + ipc.address.str()));
+    route::Route toGw;
+    toGw.dst = *ip::Prefix::make(gw, v4 ? 32 : 128);
+    toGw.dev = *inner;
+    if (auto r = route::replace(*cs, toGw); !r) return undo(failed(r.error(), "route to the gateway"));
+    route::Route subnet;
+    subnet.dst = toIp(ipc.address.network());
+    subnet.via = gw;
+    subnet.dev = *inner;
+    if (auto r = route::replace(*cs, subnet); !r) return undo(failed(r.error(), "subnet route"));
+    if (auto r = addr::add(*host, *made, *ip::Prefix::make(gw, v4 ? 32 : 128), {.noDad = true, .broadcast = false, .replace = true}); !r)
+      return undo(failed(r.error(), "gateway address on " + hostName));
+    route::Route back;
+    back.dst = full;
+    back.dev = *made;
+    if (auto r = route::replace(*host, back); !r) return undo(failed(r.error(), "host route to the container"));
+    const char* key = v4 ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding";
+    if (self) {
+      auto cur = sysctl::get(*self, key);
+      if (!cur || cur->find('1') != 0)
+        if (auto r = sysctl::set(*self, key, "1"); !r) return undo(failed(r.error(), key));
+    }
+    if (c.ipMasq && v4)
+      if (auto r = natstate::masqueradeFrom(stateDir, ipc.address.network()); !r) return undo(r.error());
+  }
+  NetResult routesOnly;
+  routesOnly.ips = ipam.ips;
+  routesOnly.routes = ipam.routes;
+  if (auto r = configureRoutes(*cs, *inner, routesOnly); !r) return undo(failed(r.error(), "routes"));
+
+  NetResult out;
+  out.cniVersion = req.version;
+  out.interfaces.push_back(iface(hostName, v.link.mac->str()));
+  out.interfaces.push_back(iface(req.env.ifname, v.peer.mac->str(), req.env.netns.path));
+  if (c.mtu) out.interfaces.back().mtu = c.mtu;
+  for (auto ipc : ipam.ips) {
+    ipc.interface = 1;
+    out.ips.push_back(ipc);
+  }
+  out.routes = ipam.routes;
+  out.dns = ipam.dns.empty() ? c.dns : ipam.dns;
+  return out;
+}
+
 // The interface a default route of the caller's netns leaves through.
 Result<std::string> defaultRouteDev(nl::Socket& host) {
   auto routes = NETCTL_TRY(route::list(host, AF_INET));
@@ -356,9 +453,12 @@ Outcome<NetResult> KernelBackend::add(const Request& req, const NetResult& ipam)
       if (req.conf.ipMasq || !req.conf.portMappings.empty())
         return fail(code::kUnsupportedField, "ipMasq/portMappings are not supported in macvlan mode");
       return addMacvlan(req, ipam);
-    case PluginMode::kPtp: break;
+    case PluginMode::kPtp:
+      if (!req.conf.portMappings.empty())
+        return fail(code::kUnsupportedField, "portMappings are not supported in ptp mode");
+      return addPtp(stateDir_, req, ipam);
   }
-  return fail(code::kUnsupportedField, "ptp mode is not implemented yet");
+  return fail(code::kUnsupportedField, "unknown mode");
 }
 
 Outcome<void> KernelBackend::del(const Request& req) {
@@ -374,12 +474,12 @@ Outcome<void> KernelBackend::del(const Request& req) {
       auto r = link::remove(*cs, req.env.ifname);
       if (!r && r.error().kind() != Error::Kind::kNotFound)
         return std::unexpected(failed(r.error(), "removing " + req.env.ifname));
-      if (r || req.conf.mode != PluginMode::kBridge) return {};
+      if (r || req.conf.mode == PluginMode::kMacvlan) return {};
     } else {
       nsGone = true;
     }
   }
-  if (req.conf.mode != PluginMode::kBridge) return {};
+  if (req.conf.mode == PluginMode::kMacvlan) return {};
   // The netns (or the container end) is gone: the host end may still be there.
   auto host = nl::Socket::open();
   if (!host) return std::unexpected(failed(host.error(), "netlink"));
@@ -427,7 +527,6 @@ Outcome<void> KernelBackend::status(const Request& req) {
     if (!link::get(*host, req.conf.master))
       return fail(code::kNotAvailable, fmt::format("macvlan master \"{}\" does not exist", req.conf.master));
   }
-  if (req.conf.mode == PluginMode::kPtp) return fail(code::kNotAvailable, "ptp mode is not implemented yet");
   return {};
 }
 

@@ -36,6 +36,14 @@ json toJson(const nft::State& s) {
     if (n.subnet6) o["subnet6"] = n.subnet6->str();
     j["networks"].push_back(o);
   }
+  j["natRules"] = json::array();
+  for (const auto& r : s.natRules) {
+    // CNI produces source masquerades only; other rules are not persisted here.
+    if (r.action != nft::NatRule::Action::kMasquerade || !r.src) continue;
+    json o = {{"src", r.src->str()}};
+    if (!r.oif.empty()) o["oif"] = r.oif;
+    j["natRules"].push_back(o);
+  }
   j["containers"] = json::array();
   for (const auto& c : s.containers) {
     json o = {{"id", c.id}, {"network", c.network}, {"addr4", c.addr4.str()}, {"ports", json::array()}};
@@ -60,6 +68,12 @@ Result<nft::State> fromJson(const std::string& text) {
       if (o.contains("subnet6")) n.subnet6 = NETCTL_TRY(nft::parsePrefix(o.at("subnet6").get<std::string>()));
       n.masquerade = o.at("masquerade").get<bool>();
       s.networks.push_back(std::move(n));
+    }
+    for (const auto& o : j.value("natRules", json::array())) {
+      nft::NatRule r;
+      r.src = NETCTL_TRY(nft::parsePrefix(o.at("src").get<std::string>()));
+      r.oif = o.value("oif", "");
+      s.natRules.push_back(std::move(r));
     }
     for (const auto& o : j.at("containers")) {
       nft::ContainerPorts c;
@@ -152,6 +166,18 @@ Outcome<void> attach(const std::string& stateDir, const Attach& a) {
   (void)l->engine().removePorts(c.id);  // a repeated ADD replaces the old mapping
   if (auto r = l->engine().addPorts(c); !r) return std::unexpected(failed(r.error(), "publishing ports"));
   if (auto r = l->save(); !r) return std::unexpected(failed(r.error(), "saving NAT state"));
+  return {};
+}
+
+Outcome<void> masqueradeFrom(const std::string& stateDir, const IpPrefix& subnet) {
+  auto l = Locked::open(stateDir, true);
+  if (!l) return std::unexpected(failed(l.error(), "loading NAT state"));
+  nft::NatRule r;
+  r.src = toNft(subnet);
+  const auto& rules = l->engine().state().natRules;
+  if (std::find(rules.begin(), rules.end(), r) != rules.end()) return {};
+  if (auto a = l->engine().addNatRules({r}); !a) return std::unexpected(failed(a.error(), "nftables"));
+  if (auto a = l->save(); !a) return std::unexpected(failed(a.error(), "saving NAT state"));
   return {};
 }
 

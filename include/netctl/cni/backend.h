@@ -54,6 +54,10 @@ struct Attach {
 Outcome<void> attach(const std::string& stateDir, const Attach& a);
 // Unpublishes an attachment's ports from the records; succeeds when nothing is recorded.
 Outcome<void> detach(const std::string& stateDir, const std::string& id);
+// ptp's ipMasq: one NAT rule "masquerade what comes from `subnet`" (added once per subnet).
+// It has no "not to the subnet" exception, so container-to-container traffic through the
+// host is masqueraded too (the engine's rules match positively only).
+Outcome<void> masqueradeFrom(const std::string& stateDir, const IpPrefix& subnet);
 // Unpublishes every attachment of `network` whose id is not in `keep`.
 Outcome<void> gc(const std::string& stateDir, const std::string& network, const std::vector<std::string>& keep);
 }  // namespace natstate
