@@ -239,7 +239,6 @@ Result<void> addNode(Ctx& c, const Node& n, const std::vector<runtime::HostEntry
   auto spec = nodeSpec(lab, n, hosts);
   auto st = NETCTL_TRYC(c.rt.create(spec), "{}: creating the container", what);
   auto h = NETCTL_TRYC(netns::openPid(st.initPid), "{}", what);
-  NETCTL_TRYC(netns::pinIn(c.netnsDir, nsName, h), "{}: pinning its netns", what);
 
   auto* host = NETCTL_TRY(cache.current());
   std::vector<link::Spec> specs;
@@ -621,6 +620,13 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
   NETCTL_TRY(parallel(addNodes.size(), jobs, [&](size_t i, nl::SocketCache& cache) {
     return addNode(c, *addNodes[i], hosts, cache);
   }));
+  // Pinned only now: every new mount namespace copies the mounts of its parent, so pins made
+  // while other nodes are still being created would make each create cost O(nodes).
+  for (const Node* n : addNodes) {
+    const netns::Handle* h = NETCTL_TRY(c.nodeNs(n->name));
+    NETCTL_TRYC(netns::pinIn(c.netnsDir, names::netns(lab.name, n->name), *h),
+                "node {}: pinning its netns", n->name);
+  }
 
   timer.lap("nodes");
   // Links.
