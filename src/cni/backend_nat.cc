@@ -90,7 +90,8 @@ Result<nft::State> fromJson(const std::string& text) {
   return s;
 }
 
-// The flock'd state file, loaded into an Engine of the calling thread's netns.
+// The flock'd state file; the Engine (an nfnetlink socket) is opened only when the kernel
+// must change, so a DEL or ADD without published ports costs a file read, not a socket.
 class Locked {
  public:
   static Result<Locked> open(const std::string& dir, bool create) {
@@ -103,19 +104,27 @@ class Locked {
       if (errno != EINTR) return errnoError("locking " + dir + "/cni-nat.lock");
     std::string text;
     if (fs::exists(l.path_)) text = NETCTL_TRY(fs::readFile(l.path_));
-    nft::State st = NETCTL_TRYC(fromJson(text), "{}", l.path_);
-    auto self = NETCTL_TRY(netns::current());
-    l.engine_.emplace(NETCTL_TRY(nft::Engine::open(self)));
-    l.engine_->setState(std::move(st));
+    l.state_ = NETCTL_TRYC(fromJson(text), "{}", l.path_);
+    l.loaded_ = true;
     return l;
   }
-  bool loaded() const { return engine_.has_value(); }
-  nft::Engine& engine() { return *engine_; }
-  Result<void> save() { return fs::writeFileAtomic(path_, toJson(engine_->state()).dump()); }
+  bool loaded() const { return loaded_; }
+  const nft::State& state() const { return engine_ ? engine_->state() : state_; }
+  Result<nft::Engine*> engine() {
+    if (!engine_) {
+      auto self = NETCTL_TRY(netns::current());
+      engine_.emplace(NETCTL_TRY(nft::Engine::open(self)));
+      engine_->setState(state_);
+    }
+    return &*engine_;
+  }
+  Result<void> save() { return fs::writeFileAtomic(path_, toJson(state()).dump()); }
 
  private:
   std::string path_;
   UniqueFd lock_;
+  bool loaded_ = false;
+  nft::State state_;
   std::optional<nft::Engine> engine_;
 };
 
@@ -136,13 +145,20 @@ Outcome<void> attach(const std::string& stateDir, const Attach& a) {
   net.subnet4 = toNft(a.subnet4);
   if (a.subnet6) net.subnet6 = toNft(*a.subnet6);
   net.masquerade = a.masquerade;
-  const auto& st = l->engine().state();
+  const auto& st = l->state();
   auto known = std::find_if(st.networks.begin(), st.networks.end(), [&](auto& n) { return n.name == net.name; });
   bool same = known != st.networks.end() && known->bridge == net.bridge && known->subnet4 == net.subnet4 &&
               known->subnet6 == net.subnet6 && known->masquerade == net.masquerade;
   // A network is rendered once; later ADDs only touch elements.
+  auto engine = [&]() -> Outcome<nft::Engine*> {
+    auto e = l->engine();
+    if (!e) return std::unexpected(failed(e.error(), "nftables"));
+    return *e;
+  };
   if (!same) {
-    if (auto r = l->engine().ensureNetwork(net); !r) return std::unexpected(failed(r.error(), "nftables"));
+    auto e = engine();
+    if (!e) return std::unexpected(e.error());
+    if (auto r = (*e)->ensureNetwork(net); !r) return std::unexpected(failed(r.error(), "nftables"));
     if (auto r = l->save(); !r) return std::unexpected(failed(r.error(), "saving NAT state"));
   }
   if (a.ports.empty()) return {};
@@ -163,8 +179,10 @@ Outcome<void> attach(const std::string& stateDir, const Attach& a) {
     m.proto = *proto;
     c.ports.push_back(m);
   }
-  (void)l->engine().removePorts(c.id);  // a repeated ADD replaces the old mapping
-  if (auto r = l->engine().addPorts(c); !r) return std::unexpected(failed(r.error(), "publishing ports"));
+  auto e = engine();
+  if (!e) return std::unexpected(e.error());
+  (void)(*e)->removePorts(c.id);  // a repeated ADD replaces the old mapping
+  if (auto r = (*e)->addPorts(c); !r) return std::unexpected(failed(r.error(), "publishing ports"));
   if (auto r = l->save(); !r) return std::unexpected(failed(r.error(), "saving NAT state"));
   return {};
 }
@@ -174,9 +192,11 @@ Outcome<void> masqueradeFrom(const std::string& stateDir, const IpPrefix& subnet
   if (!l) return std::unexpected(failed(l.error(), "loading NAT state"));
   nft::NatRule r;
   r.src = toNft(subnet);
-  const auto& rules = l->engine().state().natRules;
+  const auto& rules = l->state().natRules;
   if (std::find(rules.begin(), rules.end(), r) != rules.end()) return {};
-  if (auto a = l->engine().addNatRules({r}); !a) return std::unexpected(failed(a.error(), "nftables"));
+  auto e = l->engine();
+  if (!e) return std::unexpected(failed(e.error(), "nftables"));
+  if (auto a = (*e)->addNatRules({r}); !a) return std::unexpected(failed(a.error(), "nftables"));
   if (auto a = l->save(); !a) return std::unexpected(failed(a.error(), "saving NAT state"));
   return {};
 }
@@ -185,9 +205,11 @@ Outcome<void> detach(const std::string& stateDir, const std::string& id) {
   auto l = Locked::open(stateDir, false);
   if (!l) return std::unexpected(failed(l.error(), "loading NAT state"));
   if (!l->loaded()) return {};
-  const auto& cs = l->engine().state().containers;
+  const auto& cs = l->state().containers;
   if (std::none_of(cs.begin(), cs.end(), [&](auto& c) { return c.id == id; })) return {};
-  if (auto r = l->engine().removePorts(id); !r) return std::unexpected(failed(r.error(), "unpublishing ports"));
+  auto e = l->engine();
+  if (!e) return std::unexpected(failed(e.error(), "nftables"));
+  if (auto r = (*e)->removePorts(id); !r) return std::unexpected(failed(r.error(), "unpublishing ports"));
   if (auto r = l->save(); !r) return std::unexpected(failed(r.error(), "saving NAT state"));
   return {};
 }
@@ -197,11 +219,13 @@ Outcome<void> gc(const std::string& stateDir, const std::string& network, const 
   if (!l) return std::unexpected(failed(l.error(), "loading NAT state"));
   if (!l->loaded()) return {};
   std::vector<std::string> stale;
-  for (const auto& c : l->engine().state().containers)
+  for (const auto& c : l->state().containers)
     if (c.network == network && std::find(keep.begin(), keep.end(), c.id) == keep.end()) stale.push_back(c.id);
   if (stale.empty()) return {};
+  auto e = l->engine();
+  if (!e) return std::unexpected(failed(e.error(), "nftables"));
   for (const auto& id : stale)
-    if (auto r = l->engine().removePorts(id); !r) return std::unexpected(failed(r.error(), "unpublishing ports"));
+    if (auto r = (*e)->removePorts(id); !r) return std::unexpected(failed(r.error(), "unpublishing ports"));
   if (auto r = l->save(); !r) return std::unexpected(failed(r.error(), "saving NAT state"));
   return {};
 }
