@@ -257,3 +257,38 @@ TEST(Cni, MalformedInputChangesNothing) {
 }
 
 }  // namespace
+
+namespace {
+
+// Bridge keys: mtu, hairpinMode, promiscMode and a requested MAC, read back from the kernel.
+TEST(Cni, BridgeKeysMtuHairpinPromiscMac) {
+  auto conf = bridgeConf("1.1.0", "keys", "10.82.0.0/24",
+                         {{"mtu", 1420}, {"hairpinMode", true},
+                          {"runtimeConfig", {{"mac", "02:11:22:33:44:55"}}}, {"capabilities", {{"mac", true}}}});
+  Container c = makeContainer("ctr-keys");
+  Output add = cni("ADD", conf.dump(), "k1", c.path());
+  ASSERT_EQ(add.exitCode, 0) << add.out;
+  auto r = json::parse(add.out);
+  EXPECT_EQ(r["interfaces"][2]["mac"], "02:11:22:33:44:55");
+  EXPECT_EQ(r["interfaces"][2]["mtu"], 1420);  // 1.1.0 result field
+  auto in = ipJson({"-n", c.name, "link", "show", "dev", "eth0"});
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0]["address"], "02:11:22:33:44:55");
+  EXPECT_EQ(in[0]["mtu"], 1420);
+  std::string hostEnd = r["interfaces"][1]["name"];
+  auto port = ipJson({"-d", "link", "show", "dev", hostEnd});
+  ASSERT_EQ(port.size(), 1u);
+  EXPECT_EQ(port[0]["mtu"], 1420);
+  EXPECT_EQ(port[0]["linkinfo"]["info_slave_data"]["hairpin"], true) << port.dump();
+  EXPECT_EQ(cni("DEL", conf.dump(), "k1", c.path()).exitCode, 0);
+  // promiscMode (the reference refuses it together with hairpinMode, so does netctl).
+  auto promisc = bridgeConf("1.1.0", "keys2", "10.83.0.0/24", {{"promiscMode", true}});
+  ASSERT_EQ(cni("ADD", promisc.dump(), "k2", c.path()).exitCode, 0);
+  auto br = ipJson({"link", "show", "dev", "br-keys2"});
+  ASSERT_EQ(br.size(), 1u);
+  auto flags = br[0]["flags"];
+  EXPECT_NE(std::find(flags.begin(), flags.end(), "PROMISC"), flags.end()) << br.dump();
+  EXPECT_EQ(cni("DEL", promisc.dump(), "k2", c.path()).exitCode, 0);
+}
+
+}  // namespace
