@@ -76,6 +76,7 @@ Figures runNetctl(int n) {
   std::vector<netns::Handle> spaces;
   spaces.reserve(n);
   for (int i = 0; i < n; ++i) spaces.push_back(must(netns::createIn(nsDir(), nsName(i)), "netns"));
+  double namespacesDone = since(t0);
   int bridge = must(link::index(host, "bbr"), "bridge index");
   std::vector<link::Spec> specs;
   specs.reserve(n);
@@ -93,6 +94,7 @@ Figures runNetctl(int n) {
   for (auto& r : link::createMany(host, specs)) must(std::move(r), "creating veth");
   Figures f;
   f.up = since(t0);
+  std::printf("netctl   N=%-5d up split: namespaces %.3f s, links %.3f s\n", n, namespacesDone, f.up - namespacesDone);
 
   spaces.clear();
   t0 = Clock::now();

@@ -20,15 +20,17 @@ namespace {
 constexpr const char* kIpNetnsDir = "/run/netns";
 
 // `ip netns` makes its directory a shared bind mount of itself so that unmounting a
-// namespace propagates to mount namespaces created since; we do the same for ours.
+// namespace propagates to mount namespaces created since; we do the same for ours. Only once:
+// changing the propagation of a directory that already holds N namespace mounts costs O(N).
 Result<void> ensureSharedMountDir(const std::string& dir) {
   NETCTL_TRY(fs::makeDirs(dir));
-  if (::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) == 0) return {};
-  if (errno != EINVAL) return errnoError(fmt::format("making {} a shared mount", dir));
-  // Not a mount point yet: bind it onto itself first.
-  if (::mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0)
+  struct statx st {};
+  if (::statx(AT_FDCWD, dir.c_str(), 0, STATX_BASIC_STATS, &st) == 0 &&
+      (st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (st.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+    return {};  // already our bind mount
+  if (::mount(dir.c_str(), dir.c_str(), "none", MS_BIND, nullptr) != 0)
     return errnoError(fmt::format("bind-mounting {} onto itself", dir));
-  if (::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0)
+  if (::mount("", dir.c_str(), "none", MS_SHARED, nullptr) != 0)
     return errnoError(fmt::format("making {} a shared mount", dir));
   return {};
 }
