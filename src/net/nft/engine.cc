@@ -104,8 +104,11 @@ struct Engine::Impl {
     if (v6) NETCTL_TRY(setRecorded("net.ipv6.conf.all.forwarding", "1"));
     for (const auto& n : state.networks) {
       // 127.0.0.1-published ports are DNAT'd to the bridge with source 127.0.0.1.
-      NETCTL_TRYC(setRecorded(fmt::format("net.ipv4.conf.{}.route_localnet", n.bridge), "1"),
-                  "network {}", n.name);
+      auto localnet = setRecorded(fmt::format("net.ipv4.conf.{}.route_localnet", n.bridge), "1");
+      // A bridge that does not exist yet (another lab declared it and is still creating it)
+      // gets its sysctls from that lab's own apply, which follows the bridge's creation.
+      if (!localnet && localnet.error().kind() == Error::Kind::kNotFound) continue;
+      NETCTL_TRYC(std::move(localnet), "network {}", n.name);
       // Loose reverse-path filtering: hairpinned and DNAT'd replies come back asymmetric.
       NETCTL_TRYC(setRecorded(fmt::format("net.ipv4.conf.{}.rp_filter", n.bridge), "2"),
                   "network {}", n.name);
