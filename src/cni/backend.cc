@@ -93,28 +93,6 @@ Result<link::Info> ensureBridge(nl::Socket& host, const NetConf& c) {
   return link::get(host, c.bridge);  // ours, or the one a concurrent ADD made
 }
 
-// IFF_PROMISC on a link (the link engine has no call for it).
-Result<void> setPromisc(nl::Socket& s, int index) {
-  nl::Message m(RTM_NEWLINK, 0);
-  auto* ifi = m.putHeader<ifinfomsg>();
-  ifi->ifi_index = index;
-  ifi->ifi_flags = IFF_PROMISC;
-  ifi->ifi_change = IFF_PROMISC;
-  return s.request(m, "setting promiscuous mode");
-}
-
-// Bridge port hairpin mode (IFLA_BRPORT_MODE in the AF_BRIDGE protinfo; no link engine call).
-Result<void> setHairpin(nl::Socket& s, int index) {
-  nl::Message m(RTM_SETLINK, 0);
-  auto* ifi = m.putHeader<ifinfomsg>();
-  ifi->ifi_family = AF_BRIDGE;
-  ifi->ifi_index = index;
-  nlattr* nest = m.nestStart(IFLA_PROTINFO | NLA_F_NESTED);
-  m.putU8(IFLA_BRPORT_MODE, 1);
-  m.nestEnd(nest);
-  return s.request(m, "setting hairpin mode");
-}
-
 // IPAM's routes (and the default route) inside the container on `index`.
 Result<void> configureRoutes(nl::Socket& cs, int index, const NetResult& ipam, bool defaultGateway = false) {
   auto gatewayFor = [&](bool v4) -> std::optional<IpAddr> {
@@ -212,7 +190,7 @@ Outcome<NetResult> addBridge(const std::string& stateDir, const Request& req, co
                 fmt::format("interface \"{}\" already exists in {}", req.env.ifname, req.env.netns.path));
 
   link::Info br = CNI_TRY(ensureBridge(*host, c), "bridge " + c.bridge);
-  if (c.promiscMode && !(br.flags & IFF_PROMISC)) CNI_TRY(setPromisc(*host, br.index), "bridge " + c.bridge);
+  if (c.promiscMode && !(br.flags & IFF_PROMISC)) CNI_TRY(link::setPromisc(*host, br.index), "bridge " + c.bridge);
   if (c.isGateway || c.isDefaultGateway) {
     for (const auto& ipc : ipam.ips) {
       if (!ipc.gateway) continue;
@@ -257,7 +235,7 @@ Outcome<NetResult> addBridge(const std::string& stateDir, const Request& req, co
     return std::unexpected(std::move(f));
   };
   if (c.hairpinMode)
-    if (auto r = setHairpin(*host, *made); !r) return undo(failed(r.error(), "veth " + hostName));
+    if (auto r = link::setHairpin(*host, *made); !r) return undo(failed(r.error(), "veth " + hostName));
   auto inner = link::index(*cs, req.env.ifname);
   if (!inner) return undo(failed(inner.error(), "container interface"));
   if (auto r = configure(*cs, *inner, ipam, c.isDefaultGateway); !r)

@@ -538,6 +538,28 @@ Result<void> setOwner(nl::Socket& s, const Ref& link, std::string_view owner) {
                  [&](nl::Message& m, ifinfomsg*) { m.putString(IFLA_IFALIAS, alias); });
 }
 
+Result<void> setHairpin(nl::Socket& s, const Ref& port, bool on) {
+  // IFLA_BRPORT_MODE lives in the bridge family's protinfo of the port; that family finds the
+  // port by ifindex only, never by name.
+  auto what = fmt::format("setting hairpin mode {} on bridge port {}", on ? "on" : "off", port.str());
+  int i = NETCTL_TRYC(index(s, port), "{}", what);
+  return setLink(s, Ref(i), what,
+                 [&](nl::Message& m, ifinfomsg* ifm) {
+                   ifm->ifi_family = AF_BRIDGE;
+                   nlattr* nest = m.nestStart(IFLA_PROTINFO | NLA_F_NESTED);
+                   m.putU8(IFLA_BRPORT_MODE, on ? 1 : 0);
+                   m.nestEnd(nest);
+                 });
+}
+
+Result<void> setPromisc(nl::Socket& s, const Ref& link, bool on) {
+  return setLink(s, link, fmt::format("setting promiscuous mode {} on link {}", on ? "on" : "off", link.str()),
+                 [&](nl::Message&, ifinfomsg* ifm) {
+                   ifm->ifi_change = IFF_PROMISC;
+                   ifm->ifi_flags = on ? IFF_PROMISC : 0;
+                 });
+}
+
 Result<void> addAltName(nl::Socket& s, const Ref& link, std::string_view altname) {
   nl::Message m(RTM_NEWLINKPROP, NLM_F_CREATE | NLM_F_EXCL | NLM_F_APPEND);
   auto* ifm = m.putHeader<ifinfomsg>();

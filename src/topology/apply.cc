@@ -264,6 +264,11 @@ Result<void> addNode(Ctx& c, const Node& n, const std::vector<runtime::HostEntry
   auto made = link::createMany(*host, specs, &cache);
   for (auto& r : made)
     if (!r) return std::unexpected(std::move(r).error().context(what + ": wiring its networks"));
+  // Hairpin on every bridge port, so a node reaches its own network's published ports
+  // through the host's address (the DNAT'd packet leaves by the port it came in on).
+  for (size_t i = 0; i < specs.size(); ++i)
+    if (std::holds_alternative<link::VethSpec>(specs[i]))
+      NETCTL_TRYC(link::setHairpin(*host, link::Ref(*made[i])), "{}: wiring its networks", what);
   auto* sock = NETCTL_TRY(cache.get(h));
   bool haveDefault = false;
   for (const auto& a : n.networks) {
@@ -391,7 +396,8 @@ Result<void> addLink(Ctx& c, const Link& l, nl::SocketCache& cache) {
     link::VethSpec v;
     v.link = {.name = hostName, .mtu = mtu, .master = master, .up = true, .owner = lab.name};
     v.peer = {.name = a->iface, .netns = nsA, .mtu = mtu, .mac = macOf(*a), .up = true};
-    NETCTL_TRYC(link::create(*host, v, &cache), "{}", what);
+    int port = NETCTL_TRYC(link::create(*host, v, &cache), "{}", what);
+    if (!master.empty()) NETCTL_TRYC(link::setHairpin(*host, link::Ref(port)), "{}", what);
     if (l.hostIpv4) NETCTL_TRYC(addr::add(*host, link::Ref(hostName), toIp(*l.hostIpv4)), "{}", what);
     if (l.hostIpv6) NETCTL_TRYC(addr::add(*host, link::Ref(hostName), toIp(*l.hostIpv6)), "{}", what);
     NETCTL_TRYC(addAddresses(*sockA, *a), "{}", what);

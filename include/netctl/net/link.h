@@ -143,6 +143,10 @@ Result<void> rename(nl::Socket& s, const Ref& link, std::string_view newName);
 // An empty master detaches the link from its bridge (nomaster).
 Result<void> setMaster(nl::Socket& s, const Ref& link, const Ref& master);
 Result<void> setOwner(nl::Socket& s, const Ref& link, std::string_view owner);
+// Bridge port hairpin mode: frames may leave by the port they came in on, so a container
+// reaches its own network's published port through the host's address (hairpin NAT).
+Result<void> setHairpin(nl::Socket& s, const Ref& port, bool on = true);
+Result<void> setPromisc(nl::Socket& s, const Ref& link, bool on = true);
 Result<void> addAltName(nl::Socket& s, const Ref& link, std::string_view altname);
 // Moves a link into another netns (it goes down and loses its master there).
 Result<void> moveTo(nl::Socket& s, const Ref& link, const netns::Handle& ns);

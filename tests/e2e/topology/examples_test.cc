@@ -17,8 +17,16 @@ TEST(Examples, Quickstart) {
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(served);
-  auto get = sh("timeout 5 python3 -c \"import urllib.request;print(urllib.request.urlopen('http://172.31.10.10:80/').status)\"");
-  EXPECT_EQ(get.out, "200\n");
+  auto fetch = [](const std::string& where, const std::string& url) {
+    return sh(where + "timeout 5 python3 -c \"import urllib.request;print(urllib.request.urlopen('" + url +
+              "').status)\"").out;
+  };
+  EXPECT_EQ(fetch("", "http://172.31.10.10:80/"), "200\n");
+  // The published port, from the host's loopback (route_localnet) and its bridge address.
+  EXPECT_EQ(fetch("", "http://127.0.0.1:8080/"), "200\n");
+  EXPECT_EQ(fetch("", "http://172.31.10.1:8080/"), "200\n");
+  // Hairpin: web reaches its own published port through the host's address.
+  EXPECT_EQ(fetch("ip netns exec quickstart-web ", "http://172.31.10.1:8080/"), "200\n");
   auto viaPort = sh("nft list ruleset | grep -c 8080");
   EXPECT_NE(viaPort.out, "0\n") << "port 8080 not published";
   // /etc/hosts inside the client lists web.

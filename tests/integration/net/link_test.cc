@@ -394,3 +394,36 @@ TEST_F(Link, BridgeHoldsAtMost1023Ports) {
 
 }  // namespace
 }  // namespace netctl
+
+namespace netctl {
+namespace {
+
+TEST(LinkPort, HairpinAndPromiscReadBack) {
+  testing::Namespaces spaces;
+  auto& ns = spaces.add("t-hairpin");
+  auto s = nl::Socket::openIn(ns).value();
+  link::BridgeSpec br;
+  br.link = testing::common("brh", 0, std::nullopt, {}, true);
+  ASSERT_TRUE(link::create(s, br));
+  link::VethSpec v;
+  v.link = testing::common("porth", 0, std::nullopt, link::Ref("brh"), true);
+  v.peer = testing::peer("peerh");
+  ASSERT_TRUE(link::create(s, v));
+
+  ASSERT_TRUE(link::setHairpin(s, "porth")) << "hairpin on a bridge port";
+  auto j = testing::ipLink("t-hairpin", "porth");
+  EXPECT_EQ(j["linkinfo"]["info_slave_data"]["hairpin"], true) << j.dump();
+  ASSERT_TRUE(link::setHairpin(s, "porth", false));
+  EXPECT_EQ(testing::ipLink("t-hairpin", "porth")["linkinfo"]["info_slave_data"]["hairpin"], false);
+
+  ASSERT_TRUE(link::setPromisc(s, "brh"));
+  EXPECT_EQ(testing::ipLink("t-hairpin", "brh")["promiscuity"], 1);
+  ASSERT_TRUE(link::setPromisc(s, "brh", false));
+  EXPECT_EQ(testing::ipLink("t-hairpin", "brh")["promiscuity"], 0);
+
+  auto notPort = link::setHairpin(s, "brh");
+  EXPECT_FALSE(notPort) << "a bridge is not a bridge port";
+}
+
+}  // namespace
+}  // namespace netctl
