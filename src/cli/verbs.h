@@ -31,6 +31,8 @@ int runUp(const GlobalOptions&, const std::vector<std::string>& args);
 int runDown(const GlobalOptions&, const std::vector<std::string>& args);
 int runInspect(const GlobalOptions&, const std::vector<std::string>& args);
 int runCni(const GlobalOptions&, const std::vector<std::string>& args);
+int runCompletion(const GlobalOptions&, const std::vector<std::string>& args);
+int runManpage(const GlobalOptions&, const std::vector<std::string>& args);
 
 inline const std::vector<Verb>& verbs() {
   static const std::vector<Verb> all = {
@@ -42,6 +44,8 @@ inline const std::vector<Verb>& verbs() {
       {"graph", "draw a lab (file or running) as dot, mermaid or svg", runGraph},
       {"cni", "act as a CNI plugin (also whenever CNI_COMMAND is set)", runCni},
       {"doctor", "check what this machine supports for netctl", runDoctor},
+      {"completion", "print a bash completion script (netctl completion bash)", runCompletion},
+      {"manpage", "print the man page (roff)", runManpage},
   };
   return all;
 }

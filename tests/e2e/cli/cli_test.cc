@@ -107,3 +107,33 @@ TEST(Graph, EveryFormatOfAnExample) {
 
 }  // namespace
 }  // namespace netctl
+
+namespace netctl {
+namespace {
+
+TEST(Completion, BashCompletesEveryVerbAndTheManPageListsThem) {
+  auto script = testing::netctl({"completion", "bash"});
+  ASSERT_EQ(script.exitCode, 0) << script.err;
+  std::string file = "/run/netctl-completion.bash";
+  FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs(script.out.c_str(), f);
+  std::fclose(f);
+  // What bash offers after `netctl d<TAB>`.
+  auto offered = testing::run({"bash", "-c", "source " + file + "; COMP_WORDS=(netctl d); COMP_CWORD=1; _netctl; echo ${COMPREPLY[@]}"});
+  ASSERT_EQ(offered.exitCode, 0) << offered.err;
+  EXPECT_EQ(offered.out, "down doctor\n");
+  auto man = testing::netctl({"manpage"});
+  ASSERT_EQ(man.exitCode, 0);
+  EXPECT_TRUE(man.out.starts_with(".TH NETCTL 8")) << man.out.substr(0, 40);
+  for (const char* verb : {"up", "down", "inspect", "exec", "validate", "graph", "doctor", "cni", "completion"}) {
+    bool listed = script.out.find(std::string(" ") + verb + " ") != std::string::npos ||
+                  script.out.find(std::string("\"") + verb + " ") != std::string::npos;
+    EXPECT_TRUE(listed) << verb << " not completed";
+    EXPECT_NE(man.out.find(std::string(".B ") + verb + "\n"), std::string::npos) << verb << " not in the man page";
+  }
+  std::remove(file.c_str());
+}
+
+}  // namespace
+}  // namespace netctl
