@@ -1,6 +1,8 @@
 #include "support/sandbox.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "netctl/base/fs.h"
 #include "netctl/base/unique_fd.h"
@@ -73,9 +76,33 @@ Result<Info> enter() {
   return g_info;
 }
 
+// Kills every process in dir and its children, then removes them, deepest first. Nodes outlive
+// the netctl process that started them, so a test that failed before its `down` would leave
+// them running on the machine; this is the net under every test.
+void killAndRemoveCgroup(const std::string& dir) {
+  if (DIR* d = ::opendir(dir.c_str())) {
+    std::vector<std::string> children;
+    while (dirent* e = ::readdir(d))
+      if (e->d_type == DT_DIR && e->d_name[0] != '.') children.push_back(dir + "/" + e->d_name);
+    ::closedir(d);
+    for (const auto& child : children) killAndRemoveCgroup(child);
+  }
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    std::ifstream procs(dir + "/cgroup.procs");
+    pid_t pid = 0;
+    bool any = false;
+    while (procs >> pid) {
+      ::kill(pid, SIGKILL);
+      any = true;
+    }
+    if (!any) break;
+    ::usleep(10'000);
+  }
+  ::rmdir(dir.c_str());
+}
+
 void leave() {
-  // The cgroup parent may exist in each v1 hierarchy and in the unified one; tests remove
-  // their own children, so what remains here is only the (empty) parent.
+  // The cgroup parent exists in each v1 hierarchy and in the unified one, under our own cgroup.
   std::ifstream cgroups("/proc/self/cgroup");
   std::string line;
   while (std::getline(cgroups, line)) {
@@ -95,7 +122,7 @@ void leave() {
       if (!fs::exists(mount)) mount = "/sys/fs/cgroup/" + controllers;
     }
     if (path == "/") path.clear();
-    ::rmdir(fmt::format("{}{}/{}", mount, path, g_info.cgroupParent).c_str());
+    killAndRemoveCgroup(fmt::format("{}{}/{}", mount, path, g_info.cgroupParent));
   }
 }
 

@@ -18,7 +18,8 @@ struct Info {
 };
 
 Result<Info> enter();
-// Removes the cgroup parent made by enter(). Call after the tests, once nothing runs in it.
+// Kills whatever still runs under the cgroup parent (nodes of a test that failed before its
+// `down`) and removes the parent and everything below it. Call after the tests.
 void leave();
 const Info& info();
 
