@@ -58,8 +58,11 @@ std::vector<char> matchingTuple(const nlmsghdr* nlh, const std::vector<uint16_t>
     });
   });
   if (proto != IPPROTO_UDP || std::find(ports.begin(), ports.end(), dport) == ports.end()) return {};
-  const char* p = reinterpret_cast<const char*>(orig);
-  return std::vector<char>(p, p + orig->nla_len);
+  // A sized copy, not the (first, last) constructor: g++ 12 at -O3 misreads that one as freeing
+  // a pointer into the message (-Wfree-nonheap-object).
+  std::vector<char> tuple(orig->nla_len);
+  std::memcpy(tuple.data(), orig, tuple.size());
+  return tuple;
 }
 
 }  // namespace
