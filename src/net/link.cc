@@ -168,6 +168,21 @@ nl::Message buildFinish(int index, bool up, std::string_view alias) {
   return m;
 }
 
+// RTM_SETLINK by ifindex: IPv6 address generation mode "none" (no link-local address). Sent
+// before the message that brings the link up: the mode only acts on the next NETDEV_UP.
+nl::Message buildNoLinkLocal(int index) {
+  nl::Message m(RTM_SETLINK, 0);
+  auto* ifm = m.putHeader<ifinfomsg>();
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = index;
+  nlattr* af = m.nestStart(IFLA_AF_SPEC);
+  nlattr* v6 = m.nestStart(AF_INET6);
+  m.putU8(IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+  m.nestEnd(v6);
+  m.nestEnd(af);
+  return m;
+}
+
 Result<void> validate(const Spec& spec) {
   const Common& c = commonOf(spec);
   auto checkName = [](const std::string& n, std::string_view what) -> Result<void> {
@@ -409,10 +424,14 @@ std::vector<Result<int>> createMany(nl::Socket& s, std::span<const Spec> specs, 
       fin[nullptr].msgs.push_back(buildFinish(created[k].index, false, mark));
       fin[nullptr].slots.push_back(i);
     }
-    if (auto* v = std::get_if<VethSpec>(&spec); v && (v->peer.up || !mark.empty())) {
+    if (auto* v = std::get_if<VethSpec>(&spec); v && (v->peer.up || !mark.empty() || !v->peer.ipv6LinkLocal)) {
       if (!created[k].peer) {
         out[i] = std::unexpected(Error(Error::Kind::kSystem, 0, describe(spec, s) + ": the kernel did not say the peer's ifindex"));
         continue;
+      }
+      if (!v->peer.ipv6LinkLocal) {
+        fin[v->peer.netns].msgs.push_back(buildNoLinkLocal(created[k].peer));
+        fin[v->peer.netns].slots.push_back(i);
       }
       fin[v->peer.netns].msgs.push_back(buildFinish(created[k].peer, v->peer.up, mark));
       fin[v->peer.netns].slots.push_back(i);

@@ -250,7 +250,9 @@ Result<void> addNode(Ctx& c, const Node& n, const std::vector<runtime::HostEntry
       link::VethSpec v;
       v.link = {.name = names::hostVeth(lab.name, n.name, a.iface), .mtu = uint32_t(net->mtu),
                 .master = link::Ref(bridgeName(lab, *net)), .up = true, .owner = lab.name};
-      v.peer = {.name = a.iface, .netns = &h, .mtu = uint32_t(net->mtu), .mac = mac, .up = true};
+      // As Docker does, an IPv4-only network gives the node's interface no IPv6 at all.
+      v.peer = {.name = a.iface, .netns = &h, .mtu = uint32_t(net->mtu), .mac = mac, .up = true,
+                .ipv6LinkLocal = net->ipv6.has_value()};
       specs.push_back(std::move(v));
     } else {
       link::MacvlanSpec m;

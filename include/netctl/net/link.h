@@ -70,6 +70,10 @@ struct VethSpec {
     uint32_t mtu = 0;                      // 0: the first end's mtu
     std::optional<Mac> mac;
     bool up = false;
+    // false: IPv6 address generation mode "none" before it comes up, so it gets no link-local
+    // address and sends no DAD, MLD or router solicitation. On a bridge every such multicast
+    // floods to all ports, which makes attaching N containers cost O(N^2).
+    bool ipv6LinkLocal = true;
   } peer;
 };
 

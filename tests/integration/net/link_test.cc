@@ -9,6 +9,7 @@ namespace netctl {
 namespace {
 
 using testing::hasFlag;
+using testing::ipJson;
 using testing::ipLink;
 using testing::Namespaces;
 using testing::common;
@@ -116,6 +117,31 @@ TEST_F(Link, VethWithPeerInAnotherNetnsMasterMtuMacUpInOneRequest) {
   ASSERT_TRUE(link::remove(sock(), "h1"));
   EXPECT_TRUE(ipLink("t-link", "h1").is_null());
   EXPECT_TRUE(ipLink("t-peer", "eth1").is_null());
+}
+
+// A peer without an IPv6 link-local address sends no DAD, MLD or router solicitation (which a
+// bridge floods to every port); a peer by default keeps the kernel's behaviour.
+TEST_F(Link, VethPeerWithoutIpv6LinkLocal) {
+  auto& peerNs = spaces_.add("t-peer");
+  link::VethSpec quiet;
+  quiet.link = common("h1", 0, std::nullopt, {}, true);
+  quiet.peer = peer("eth1", &peerNs, 0, std::nullopt, true);
+  quiet.peer.ipv6LinkLocal = false;
+  link::VethSpec normal;
+  normal.link = common("h2", 0, std::nullopt, {}, true);
+  normal.peer = peer("eth2", &peerNs, 0, std::nullopt, true);
+  std::vector<link::Spec> specs{quiet, normal};
+  for (auto& r : link::createMany(sock(), specs)) ASSERT_TRUE(r) << r.error().what();
+
+  auto q = ipLink("t-peer", "eth1");
+  EXPECT_EQ(q["inet6_addr_gen_mode"], "none");
+  EXPECT_TRUE(hasFlag(q, "UP"));
+  EXPECT_EQ(ipJson("t-peer", "-6 addr show dev eth1")[0]["addr_info"].size(), 0u);
+  auto n = ipLink("t-peer", "eth2");
+  EXPECT_NE(n["inet6_addr_gen_mode"], "none");
+  auto addrs = ipJson("t-peer", "-6 addr show dev eth2")[0]["addr_info"];
+  ASSERT_EQ(addrs.size(), 1u);
+  EXPECT_EQ(addrs[0]["scope"], "link");
 }
 
 TEST_F(Link, ExistingNameIsAConflictAndIsNotMarked) {
