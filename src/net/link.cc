@@ -79,6 +79,7 @@ void putCommon(nl::Message& m, ifinfomsg* ifm, const Common& c, int master) {
   if (c.mtu) m.putU32(IFLA_MTU, c.mtu);
   if (c.mac) m.putBytes(IFLA_ADDRESS, c.mac->bytes.data(), c.mac->bytes.size());
   if (master) m.putU32(IFLA_MASTER, static_cast<uint32_t>(master));
+  if (!c.owner.empty()) m.putU32(IFLA_GROUP, ownerGroup(c.owner));
   if (c.up) {
     ifm->ifi_flags |= IFF_UP;
     ifm->ifi_change |= IFF_UP;
@@ -116,6 +117,7 @@ nl::Message buildCreate(const Spec& spec, const Resolved& r) {
     uint32_t peerMtu = v->peer.mtu ? v->peer.mtu : c.mtu;
     if (peerMtu) m.putU32(IFLA_MTU, peerMtu);
     if (v->peer.mac) m.putBytes(IFLA_ADDRESS, v->peer.mac->bytes.data(), v->peer.mac->bytes.size());
+    if (!c.owner.empty()) m.putU32(IFLA_GROUP, ownerGroup(c.owner));
     m.nestEnd(peer);
     m.nestEnd(data);
   } else if (auto* mv = std::get_if<MacvlanSpec>(&spec)) {
@@ -216,6 +218,7 @@ Result<Info> parseInfo(const nlmsghdr* nlh) {
   info.master = static_cast<int>(tb.u32(IFLA_MASTER));
   info.link = static_cast<int>(tb.u32(IFLA_LINK));
   info.linkNetnsId = tb[IFLA_LINK_NETNSID] ? static_cast<int>(tb.u32(IFLA_LINK_NETNSID)) : -1;
+  info.group = tb.u32(IFLA_GROUP);
   info.operstate = tb.u8(IFLA_OPERSTATE);
   info.alias = tb.str(IFLA_IFALIAS);
   if (const nlattr* a = tb[IFLA_ADDRESS]; a && mnl_attr_get_payload_len(a) == 6)
@@ -510,6 +513,12 @@ Result<std::vector<Info>> list(nl::Socket& s) {
   return out;
 }
 
+uint32_t ownerGroup(std::string_view owner) {
+  uint32_t h = 2166136261u;  // FNV-1a of the mark
+  for (char ch : fmt::format("{}{}", kMarkPrefix, owner)) h = (h ^ uint8_t(ch)) * 16777619u;
+  return h | 0x10000u;
+}
+
 Result<std::vector<Info>> listOwned(nl::Socket& s, std::string_view owner) {
   auto all = NETCTL_TRY(list(s));
   std::vector<Info> out;
@@ -607,28 +616,62 @@ Result<void> remove(nl::Socket& s, const Ref& link) {
 }
 
 Result<size_t> removeOwned(nl::Socket& s, std::string_view owner) {
-  auto owned = NETCTL_TRY(listOwned(s, owner));
+  if (owner.empty()) return size_t(0);
+  auto all = NETCTL_TRY(list(s));
+  uint32_t group = ownerGroup(owner);
+  std::vector<const Info*> owned;
+  bool groupIsOurs = true;
+  size_t inGroup = 0;
+  for (const Info& info : all) {
+    bool ours = info.owner() == owner;
+    if (ours) owned.push_back(&info);
+    if (info.group == group) {
+      ++inGroup;
+      if (!ours) groupIsOurs = false;  // someone else's link, or a hash collision: spare it
+    }
+  }
   std::vector<nl::Message> msgs;
-  for (const Info& info : owned) {
+  std::vector<const Info*> one;  // what msgs[k] is about; nullptr for the whole group
+  // The owner's bridges go down first: removing a port from a bridge that is up re-runs STP
+  // port state selection over every other port, O(ports^2) for the whole teardown.
+  for (const Info* info : owned) {
+    if (info->kind != "bridge" || !info->up()) continue;
+    nl::Message m(RTM_SETLINK, 0);
+    auto* ifm = m.putHeader<ifinfomsg>();
+    ifm->ifi_family = AF_UNSPEC;
+    ifm->ifi_index = info->index;
+    ifm->ifi_change = IFF_UP;
+    msgs.push_back(std::move(m));
+    one.push_back(info);
+  }
+  if (groupIsOurs && inGroup > 0) {
+    nl::Message m(RTM_DELLINK, 0);
+    m.putHeader<ifinfomsg>()->ifi_family = AF_UNSPEC;
+    m.putU32(IFLA_GROUP, group);
+    msgs.push_back(std::move(m));
+    one.push_back(nullptr);
+  }
+  for (const Info* info : owned) {
+    if (groupIsOurs && info->group == group) continue;
     nl::Message m(RTM_DELLINK, 0);
     auto* ifm = m.putHeader<ifinfomsg>();
     ifm->ifi_family = AF_UNSPEC;
-    ifm->ifi_index = info.index;
+    ifm->ifi_index = info->index;
     msgs.push_back(std::move(m));
+    one.push_back(info);
   }
   std::vector<nl::Message*> ptrs;
   for (auto& m : msgs) ptrs.push_back(&m);
   auto st = s.transactAll(ptrs);
-  size_t removed = 0;
   for (size_t k = 0; k < st.size(); ++k) {
-    // ENODEV: the other end of a veth pair listed here took this one with it.
-    if (st[k].ok()) {
-      ++removed;
-    } else if (st[k].errnum != ENODEV) {
-      return std::unexpected(nl::toError(st[k], fmt::format("deleting link {} of {}", owned[k].name, owner)));
-    }
+    // ENODEV: the other end of a veth pair deleted before took this one with it.
+    if (st[k].ok() || st[k].errnum == ENODEV) continue;
+    std::string what = !one[k]                  ? fmt::format("deleting the links of {} (group {})", owner, group)
+                       : msgs[k].header()->nlmsg_type == RTM_SETLINK ? fmt::format("taking bridge {} of {} down", one[k]->name, owner)
+                                                       : fmt::format("deleting link {} of {}", one[k]->name, owner);
+    return std::unexpected(nl::toError(st[k], what));
   }
-  return removed;
+  return owned.size();
 }
 
 }  // namespace netctl::link

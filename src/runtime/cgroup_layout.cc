@@ -1,6 +1,10 @@
 // Where the cgroup hierarchies are and where this process sits in each: parsed from
 // /proc/self/mountinfo and /proc/self/cgroup, so nothing depends on the usual mount names.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <mutex>
+#include <optional>
 #include <map>
 #include <set>
 
@@ -194,8 +198,9 @@ Result<Mode> detect() {
   return layout.mode;
 }
 
-Result<Layout> describe() {
-  auto procCgroup = NETCTL_TRY(fs::readFile("/proc/self/cgroup"));
+namespace {
+
+Result<Layout> readLayout(const std::string& procCgroup) {
   auto mountinfo = NETCTL_TRY(fs::readFile("/proc/self/mountinfo"));
   std::string unifiedControllers;
   auto mounts = NETCTL_TRYC(detail::parseMountinfo(mountinfo), "parsing /proc/self/mountinfo");
@@ -205,6 +210,26 @@ Result<Layout> describe() {
       if (text) unifiedControllers = *text;
     }
   return detail::layoutFrom(procCgroup, mountinfo, unifiedControllers);
+}
+
+}  // namespace
+
+// Cached per process: reading mountinfo costs O(mounts), and a lab of N nodes pins N netns
+// files, so re-reading it for every container made up and down O(N^2). The cache is keyed on
+// what the layout depends on that can change under us: our own cgroup (/proc/self/cgroup, a
+// few lines) and our mount namespace.
+Result<Layout> describe() {
+  static std::mutex mu;
+  static std::optional<std::pair<std::string, Layout>> cached;
+  auto procCgroup = NETCTL_TRY(fs::readFile("/proc/self/cgroup"));
+  struct stat st {};
+  std::string key = procCgroup;
+  if (::stat("/proc/self/ns/mnt", &st) == 0) key += fmt::format("\nmnt:{}", st.st_ino);
+  std::lock_guard g(mu);
+  if (cached && cached->first == key) return cached->second;
+  auto layout = NETCTL_TRY(readLayout(procCgroup));
+  cached.emplace(key, layout);
+  return layout;
 }
 
 }  // namespace netctl::cgroup

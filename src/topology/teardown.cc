@@ -1,9 +1,11 @@
 // `netctl down`: undoes whatever the journal records, in the cheapest order the kernel allows:
-// every node's init killed in parallel (its cgroup removed by the runtime), all of the lab's
-// network namespaces released with ONE unmount (the kernel then frees them and their veths in
-// one cleanup batch), the lab's host-side bridges and links removed by name, the host NAT
-// tables rebuilt without the lab, and the state directory removed. Works with the topology
-// file gone and after `up` was killed at any point; idempotent.
+// every node's init killed in parallel (its cgroup removed by the runtime); every host link
+// that carries the lab's mark deleted with ONE request for the lab's interface group (the
+// kernel unregisters them, and the veth peers inside the nodes, as one batch); all of the
+// lab's network namespaces released with ONE unmount; whatever the journal names that is
+// still there removed by name; the host NAT tables rebuilt without the lab; and the state
+// directory removed. Works with the topology file gone and after `up` was killed at any
+// point; idempotent.
 #include <unistd.h>
 
 #include <chrono>
@@ -44,18 +46,21 @@ Result<void> teardownLocked(const std::string& root, const std::string& lab, boo
     return {};
   }));
   timer.lap("containers destroyed");
+  nl::SocketCache cache;
+  auto* host = NETCTL_TRY(cache.current());
+  NETCTL_TRYC(link::removeOwned(*host, lab), "lab {}", lab);
+  timer.lap("host links deleted");
   NETCTL_TRYC(netns::removeAllIn(paths.dir + "/netns"), "lab {}", lab);
   timer.lap("namespaces released");
 
-  nl::SocketCache cache;
-  auto* host = NETCTL_TRY(cache.current());
   for (const auto& name : hostLinks) {
     auto r = link::remove(*host, link::Ref(name));
     if (!r && r.error().kind() != Error::Kind::kNotFound)
       return std::unexpected(std::move(r).error().context(fmt::format("lab {}", lab)));
   }
-  // The bridge ports die with their namespaces, asynchronously; wait for the kernel so that
-  // the names are free when `down` returns, then sweep whatever still carries the mark.
+  // The deletions above are synchronous, so this normally finds nothing at once. It stays as a
+  // bounded safety net for a link the kernel is still releasing (a veth whose other end was in
+  // a namespace already dying): the names must be free when `down` returns.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
     auto owned = NETCTL_TRY(link::listOwned(*host, lab));

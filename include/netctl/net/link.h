@@ -7,6 +7,9 @@
 // netns (one lab owns many links there) while an alias may repeat; the kernel ignores
 // IFLA_IFALIAS in RTM_NEWLINK, so create() pipelines an RTM_SETLINK with it in the same
 // sendmsg (no extra round trip). listOwned() finds the marked links with one dump.
+// The owner also picks the links' interface group (IFLA_GROUP, ownerGroup()), set in the create
+// itself: removeOwned() deletes a whole group with one request, which the kernel unregisters
+// as one batch (one set of RCU grace periods instead of one per link).
 #pragma once
 
 #include <array>
@@ -127,6 +130,7 @@ struct Info {
   uint8_t operstate = 0;  // IF_OPER_*
   std::vector<std::string> altnames;
   std::string alias;
+  uint32_t group = 0;  // IFLA_GROUP
   bool up() const;                    // IFF_UP
   std::string owner() const;          // the "<owner>" of alias "netctl:<owner>", or ""
 };
@@ -135,6 +139,9 @@ struct Info {
 Result<Info> get(nl::Socket& s, const Ref& link);
 // Every link of the socket's netns, one dump.
 Result<std::vector<Info>> list(nl::Socket& s);
+// The interface group of the links `owner` creates: a hash of the mark, never 0 (the default
+// group) and above the small numbers people pick by hand.
+uint32_t ownerGroup(std::string_view owner);
 // The links that carry the mark of `owner`, one dump.
 Result<std::vector<Info>> listOwned(nl::Socket& s, std::string_view owner);
 // The ifindex of a named link (Ref with an index returns it as is).
@@ -156,9 +163,10 @@ Result<void> addAltName(nl::Socket& s, const Ref& link, std::string_view altname
 Result<void> moveTo(nl::Socket& s, const Ref& link, const netns::Handle& ns);
 // kNotFound when it is already gone. Deleting either end of a veth deletes both.
 Result<void> remove(nl::Socket& s, const Ref& link);
-// Deletes every link of the socket's netns that carries the mark of `owner` (one dump, then
-// the deletions in one pipelined send); returns how many went. Each veth deletion costs the
-// kernel an RCU grace period (~17 ms): tear labs down by removing their netns when you can.
+// Deletes every link of the socket's netns that carries the mark of `owner` and returns how
+// many went: one dump, then one RTM_DELLINK for the owner's whole group when every link in
+// that group is the owner's (else, and for marked links outside the group, one deletion per
+// link, pipelined; each of those costs the kernel an RCU grace period, ~17 ms).
 Result<size_t> removeOwned(nl::Socket& s, std::string_view owner);
 
 // The Error for a failed link request: maps "Unknown device type" to kUnsupported naming the

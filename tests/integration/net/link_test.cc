@@ -364,13 +364,38 @@ TEST_F(Link, ListOwnedIsOneDumpOfMarkedLinks) {
   EXPECT_EQ((*b2)[0].name, "brB");
   EXPECT_EQ((*b2)[0].kind, "bridge");
 
-  // Cleanup by mark touches only what the owner has.
+  // Both ends of the pairs are in the owner's interface group, as the kernel reports it.
+  for (const char* n : {"a0", "a0p"}) EXPECT_EQ(ipLink("t-link", n)["group"], std::to_string(link::ownerGroup("labA"))) << n;
+  EXPECT_EQ(ipLink("t-link", "free")["group"], "default");
+
+  // Cleanup by mark touches only what the owner has (one group deletion here).
   auto removed = link::removeOwned(sock(), "labA");
   ASSERT_TRUE(removed) << removed.error().what();
-  EXPECT_EQ(*removed, 3u);  // three pairs; each pair's second end went with the first
+  EXPECT_EQ(*removed, 6u);  // every marked link is gone
   for (const char* n : {"a0", "a0p", "a1", "a1p", "a2", "a2p"}) EXPECT_TRUE(ipLink("t-link", n).is_null()) << n;
   EXPECT_FALSE(ipLink("t-link", "brB").is_null());
   EXPECT_FALSE(ipLink("t-link", "free").is_null());
+}
+
+// A link that is in the owner's group but not the owner's (someone's own choice of group, or
+// a hash collision) survives: removeOwned then deletes the marked links one by one.
+TEST_F(Link, RemoveOwnedSparesAForeignLinkInTheGroup) {
+  link::VethSpec v;
+  v.link = common("o1", 0, std::nullopt, {}, false, "labC");
+  v.peer = peer("o1p");
+  ASSERT_TRUE(link::create(sock(), v));
+  link::BridgeSpec b;
+  b.link = common("foreign");
+  ASSERT_TRUE(link::create(sock(), b));
+  auto [rc, out] = testing::run(fmt::format("ip -n t-link link set foreign group {}", link::ownerGroup("labC")));
+  ASSERT_EQ(rc, 0) << out;
+
+  auto removed = link::removeOwned(sock(), "labC");
+  ASSERT_TRUE(removed) << removed.error().what();
+  EXPECT_EQ(*removed, 2u);
+  EXPECT_TRUE(ipLink("t-link", "o1").is_null());
+  EXPECT_TRUE(ipLink("t-link", "o1p").is_null());
+  EXPECT_FALSE(ipLink("t-link", "foreign").is_null());
 }
 
 TEST_F(Link, MoveToAnotherNetns) {
