@@ -9,8 +9,10 @@ build_pkgs=(
   libboost-program-options-dev libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
   libseccomp-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
-# Tools the demo, tests and benchmarks use (python3 serves HTTP in the quickstart lab) as peers or to read kernel state from outside netctl.
-test_pkgs=(iproute2 nftables iputils-ping procps util-linux curl python3 crun runc containernetworking-plugins conntrack)
+# Tools the demo, tests and benchmarks use (python3 serves HTTP in the quickstart lab) as peers or to
+# read kernel state from outside netctl. mininet + bridge-utils: the Mininet star in lab_bench.
+test_pkgs=(iproute2 nftables iputils-ping procps util-linux curl python3 crun runc containernetworking-plugins conntrack
+  mininet bridge-utils)
 
 missing=()
 for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
