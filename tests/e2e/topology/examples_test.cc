@@ -10,6 +10,10 @@ TEST(Examples, Quickstart) {
   EXPECT_NE(up.out.find("web"), std::string::npos) << up.out;
   EXPECT_TRUE(ping("quickstart-client", "172.31.10.10"));
   EXPECT_TRUE(ping("quickstart-client", "172.31.10.1"));
+  // An IPv4-only network gives the node's interface no IPv6 (as Docker does): no link-local
+  // address, so nothing floods the bridge with DAD and MLD.
+  EXPECT_EQ(sh("ip -n quickstart-client -6 -o addr show scope link").out, "");
+  EXPECT_NE(sh("ip -n quickstart-client -d link show eth0").out.find("addrgenmode none"), std::string::npos);
   // web serves HTTP: reach it from the client and through the published port from the host.
   bool served = false;
   for (int i = 0; i < 50 && !served; ++i) {
