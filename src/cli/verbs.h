@@ -31,6 +31,12 @@ int runUp(const GlobalOptions&, const std::vector<std::string>& args);
 int runDown(const GlobalOptions&, const std::vector<std::string>& args);
 int runInspect(const GlobalOptions&, const std::vector<std::string>& args);
 int runCni(const GlobalOptions&, const std::vector<std::string>& args);
+int runImpair(const GlobalOptions&, const std::vector<std::string>& args);
+int runLink(const GlobalOptions&, const std::vector<std::string>& args);
+int runStop(const GlobalOptions&, const std::vector<std::string>& args);
+int runStart(const GlobalOptions&, const std::vector<std::string>& args);
+int runRestart(const GlobalOptions&, const std::vector<std::string>& args);
+int runEvents(const GlobalOptions&, const std::vector<std::string>& args);
 int runCompletion(const GlobalOptions&, const std::vector<std::string>& args);
 int runManpage(const GlobalOptions&, const std::vector<std::string>& args);
 
@@ -41,6 +47,12 @@ inline const std::vector<Verb>& verbs() {
       {"inspect", "show a running lab's nodes, links and networks", runInspect},
       {"validate", "check a topology file without touching the machine", runValidate},
       {"exec", "run a command in a node of a running lab", runExec},
+      {"impair", "set, show or reset a link impairment (rate, delay, loss, ...) live", runImpair},
+      {"link", "set a link down or up (both ends), kept across up", runLink},
+      {"stop", "stop a node, keeping its links (interfaces parked)", runStop},
+      {"start", "start a stopped node, its interfaces back as they were", runStart},
+      {"restart", "stop and start a node, keeping its links", runRestart},
+      {"events", "stream a lab's link, address and node state changes", runEvents},
       {"graph", "draw a lab (file or running) as dot, mermaid or svg", runGraph},
       {"cni", "act as a CNI plugin (also whenever CNI_COMMAND is set)", runCni},
       {"doctor", "check what this machine supports for netctl", runDoctor},

@@ -21,6 +21,7 @@
 #include "netctl/runtime/container.h"
 #include "netctl/topology/json.h"
 #include "netctl/topology/lab.h"
+#include "netctl/topology/live.h"
 #include "netctl/topology/load.h"
 #include "netctl/topology/names.h"
 #include "netctl/topology/spec.h"
@@ -83,8 +84,7 @@ Result<void> ignoreMissing(Result<void> r) {
 
 Result<void> probeFeature(const std::string& feature) {
   if (feature == "veth" || feature == "bridge") return {};
-  if (feature == "netem" || feature == "tbf")
-    return unsupported(fmt::format("link impairments ({}) are not applied by this version", feature));
+  if (feature == "netem" || feature == "tbf") return live::probeImpairment(feature);
   auto scratch = NETCTL_TRY(netns::createAnonymous());
   auto sock = NETCTL_TRY(nl::Socket::openIn(scratch));
   link::Spec spec;
@@ -130,10 +130,8 @@ Result<void> preflight(const Lab& lab, const UpOptions& o, std::vector<Diagnosti
         if (it == probed.end()) it = probed.emplace(req.name, probeFeature(req.name)).first;
         if (!it->second) {
           const Error& e = it->second.error();
-          if (e.kind() == Error::Kind::kUnsupported && (req.name == "netem" || req.name == "tbf")) {
-            warnings.push_back(lab.at(req.loc, req.path, e.message()));
-            break;
-          }
+          if (req.name == "netem" || req.name == "tbf")
+            return std::unexpected(toError(lab.at(req.loc, req.path, e.message())));
           std::string opt(link::configOption(req.name));
           return std::unexpected(toError(lab.at(req.loc, req.path,
               fmt::format("the kernel lacks {} links{}: {}", req.name,
@@ -157,6 +155,9 @@ Result<void> preflight(const Lab& lab, const UpOptions& o, std::vector<Diagnosti
 
 // ---- nodes -----------------------------------------------------------------------------
 
+}  // namespace
+
+// Also used by `netctl start` (node_ops.cc), which makes a stopped node again.
 std::vector<runtime::HostEntry> hostEntries(const Lab& lab) {
   std::vector<runtime::HostEntry> out;
   for (const auto& n : lab.nodes) {
@@ -201,6 +202,8 @@ runtime::Spec nodeSpec(const Lab& lab, const Node& n, const std::vector<runtime:
   s.hosts = hosts;
   return s;
 }
+
+namespace {
 
 Result<void> removeNode(Ctx& c, const Lab& cur, const Node& n, nl::SocketCache& cache) {
   std::string nsName = names::netns(cur.name, n.name);
@@ -646,6 +649,8 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
   }));
 
   timer.lap("links");
+  // Impairments of the new links, and what the live verbs recorded (links down, stopped nodes).
+  NETCTL_TRYC(live::afterUp(o.root, lab, plan), "lab {}", lab.name);
   // NAT inside the new nodes; /etc/hosts of the nodes that were there already.
   NETCTL_TRY(parallel(addNodes.size(), jobs, [&](size_t i, nl::SocketCache&) {
     return nodeNat(c, *addNodes[i]);

@@ -47,7 +47,8 @@ Result<LabLock> LabLock::acquire(const std::string& root, const std::string& lab
 
 Result<void> removeLab(const std::string& root, const std::string& lab) {
   auto paths = labPaths(root, lab);
-  for (const auto& file : {paths.journal, paths.topology, paths.lock}) {
+  // live.json: what the live verbs recorded (topology/live.h).
+  for (const auto& file : {paths.journal, paths.topology, paths.dir + "/live.json", paths.lock}) {
     if (::unlink(file.c_str()) != 0 && errno != ENOENT) return errnoError(fmt::format("removing {}", file));
   }
   if (::rmdir(paths.dir.c_str()) != 0 && errno != ENOENT)

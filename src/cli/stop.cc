@@ -1,0 +1,19 @@
+// netctl stop LAB NODE: ends the node's processes and parks its interfaces (links kept).
+#include <cstdio>
+
+#include "cli/options.h"
+#include "cli/verbs.h"
+#include "netctl/topology/live.h"
+
+namespace netctl::cli {
+
+int runStop(const GlobalOptions& global, const std::vector<std::string>& args) {
+  const char* usage = "usage: netctl stop LAB NODE\n";
+  if (args.size() == 1 && (args[0] == "-h" || args[0] == "--help")) return std::printf("%s", usage), 0;
+  if (args.size() != 2) return reportError(invalidInput(fmt::format("stop: expected LAB NODE\n{}", usage)).error());
+  auto r = live::stopNode(global.root, args[0], args[1]);
+  if (!r) return reportError(r.error());
+  return 0;
+}
+
+}  // namespace netctl::cli
