@@ -370,16 +370,20 @@ Result<int> Runtime::wait(const std::string& name, std::optional<std::chrono::mi
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1000));
   };
+  // The init writes the status right after it reaps the command, usually within tens of
+  // microseconds: poll for it with a backoff from 20 us. (Not inotify: closing an inotify
+  // instance waits for an SRCU grace period, ~10 ms.)
+  auto backoff = std::chrono::microseconds(20);
   for (;;) {
     if (auto code = readExitCode(rec.bundleDir)) return *code;
     if (auto command = record::openPidfd(rec.commandPid, rec.commandStart)) {
       record::waitPidfd(command->get(), remainingMs());
-    } else if (!record::openPidfd(rec.initPid, rec.initStart)) {
+    } else if (record::openPidfd(rec.initPid, rec.initStart)) {
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::microseconds(1000));
+    } else {
       if (auto code = readExitCode(rec.bundleDir)) return *code;
       return withContext(sysError(ESRCH, "the node's init is gone without an exit status"), what);
-    } else {
-      // The command has exited; its init records the status right after reaping it.
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     if (std::chrono::steady_clock::now() >= deadline) return conflict(fmt::format("{}: timed out", what));
   }
