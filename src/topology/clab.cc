@@ -185,7 +185,8 @@ void decodeClab(Reader& r, const YAML::Node& root, Lab& lab) {
           a.ipExplicit = true;
           a.locs.at["ip"] = spec.mgmtIpv4.loc;
         }
-        if (spec.mgmtIpv6) a.ip6 = *spec.mgmtIpv6.v, a.locs.at["ipv6"] = spec.mgmtIpv6.loc;
+        if (spec.mgmtIpv6)
+          a.ip6 = *spec.mgmtIpv6.v, a.ip6Explicit = true, a.locs.at["ipv6"] = spec.mgmtIpv6.loc;
         a.locs.renamed["ip"] = path + ".mgmt-ipv4";
         a.locs.renamed["ipv6"] = path + ".mgmt-ipv6";
         spec.networks = {std::vector<Attachment>{a}, self};

@@ -50,6 +50,12 @@ json endpointJson(const Endpoint& e) {
   return j;
 }
 
+json peersJson(const std::vector<VxlanPeer>& peers) {
+  json j = json::array();
+  for (const auto& p : peers) j.push_back({{"host", p.host}, {"address", p.address.str()}, {"port", p.port}});
+  return j;
+}
+
 json impairJson(const Impair& im) {
   json j = json::object();
   opt(j, "delay_us", im.delayUs);
@@ -118,6 +124,13 @@ NatAction natAction(const std::string& s) {
   throw Bad{"bad NAT action " + s};
 }
 
+std::vector<VxlanPeer> peersFrom(const json& j) {
+  std::vector<VxlanPeer> out;
+  for (const auto& x : j)
+    out.push_back({x.at("host").get<std::string>(), addr(x.at("address")), x.at("port").get<uint16_t>()});
+  return out;
+}
+
 Endpoint endpointFrom(const json& j) {
   Endpoint e;
   e.kind = j.at("kind").get<std::string>() == "bridge" ? EndpointKind::kBridge : EndpointKind::kNode;
@@ -147,6 +160,15 @@ nlohmann::json toJson(const Lab& lab) {
     opt(x, "ipv6", n.ipv6);
     opt(x, "gateway", n.gateway);
     opt(x, "gateway6", n.gateway6);
+    opt(x, "vni", n.vni);
+    if (n.span) {
+      json sp = {{"vni", n.span->vni}, {"port", n.span->port}, {"parent", n.span->parent},
+                 {"mtu", n.span->mtu}, {"learning", n.span->learning},
+                 {"peers", peersJson(n.span->peers)}};
+      opt(sp, "slice", n.span->slice);
+      opt(sp, "slice6", n.span->slice6);
+      x["span"] = std::move(sp);
+    }
     nets.push_back(std::move(x));
   }
   json& nodes = j["nodes"] = json::array();
@@ -164,7 +186,8 @@ nlohmann::json toJson(const Lab& lab) {
     for (const auto& p : n.ports) ports.push_back(portJson(p));
     json& atts = x["networks"] = json::array();
     for (const auto& a : n.networks) {
-      json y = {{"network", a.network}, {"iface", a.iface}, {"ip_explicit", a.ipExplicit}};
+      json y = {{"network", a.network}, {"iface", a.iface}, {"ip_explicit", a.ipExplicit},
+                {"ip6_explicit", a.ip6Explicit}};
       opt(y, "ip", a.ip);
       opt(y, "ipv6", a.ip6);
       opt(y, "mac", a.mac);
@@ -194,14 +217,19 @@ nlohmann::json toJson(const Lab& lab) {
     opt(x, "remote", l.remote);
     opt(x, "vni", l.vni);
     opt(x, "src_port", l.srcPort);
+    if (!l.peers.empty()) x["peers"] = peersJson(l.peers);
     if (l.impair) x["impair"] = impairJson(*l.impair);
     links.push_back(std::move(x));
   }
   json& hosts = j["hosts"] = json::array();
   for (const auto& h : lab.hosts) {
-    json x = {{"name", h.name}};
+    json x = {{"name", h.name}, {"vxlan_port", h.vxlanPort}, {"parent", h.parent}};
     opt(x, "address", h.address);
     hosts.push_back(std::move(x));
+  }
+  if (!lab.localHost.empty()) {
+    j["local_host"] = lab.localHost;
+    j["placement"] = lab.placement;
   }
   return j;
 }
@@ -233,6 +261,20 @@ Result<Lab> fromJson(const nlohmann::json& j) {
       get(x, "ipv6", n.ipv6, prefix);
       get(x, "gateway", n.gateway, addr);
       get(x, "gateway6", n.gateway6, addr);
+      get(x, "vni", n.vni);
+      if (x.contains("span")) {
+        const json& sp = x.at("span");
+        Span span;
+        span.vni = sp.at("vni").get<uint32_t>();
+        span.port = sp.at("port").get<uint16_t>();
+        span.parent = sp.at("parent").get<std::string>();
+        span.mtu = sp.at("mtu").get<int>();
+        span.learning = sp.at("learning").get<bool>();
+        span.peers = peersFrom(sp.at("peers"));
+        get(sp, "slice", span.slice, prefix);
+        get(sp, "slice6", span.slice6, prefix);
+        n.span = std::move(span);
+      }
       lab.networks.push_back(std::move(n));
     }
     for (const auto& x : j.at("nodes")) {
@@ -270,6 +312,7 @@ Result<Lab> fromJson(const nlohmann::json& j) {
         a.network = y.at("network").get<std::string>();
         a.iface = y.at("iface").get<std::string>();
         a.ipExplicit = y.at("ip_explicit").get<bool>();
+        a.ip6Explicit = y.value("ip6_explicit", false);
         get(y, "ip", a.ip, addr);
         get(y, "ipv6", a.ip6, addr);
         get(y, "mac", a.mac, mac);
@@ -304,6 +347,7 @@ Result<Lab> fromJson(const nlohmann::json& j) {
       get(x, "remote", l.remote, addr);
       get(x, "vni", l.vni);
       get(x, "src_port", l.srcPort);
+      if (x.contains("peers")) l.peers = peersFrom(x.at("peers"));
       if (x.contains("impair")) {
         const json& im = x.at("impair");
         Impair i;
@@ -324,8 +368,13 @@ Result<Lab> fromJson(const nlohmann::json& j) {
       Host h;
       h.name = x.at("name").get<std::string>();
       get(x, "address", h.address, addr);
+      h.vxlanPort = x.value("vxlan_port", uint16_t(defaults::kVxlanPort));
+      h.parent = x.value("parent", std::string());
       lab.hosts.push_back(std::move(h));
     }
+    lab.localHost = j.value("local_host", std::string());
+    if (j.contains("placement"))
+      lab.placement = j.at("placement").get<std::map<std::string, std::string>>();
   } catch (const Bad& e) {
     return invalidInput("topology.json: " + e.what);
   } catch (const nlohmann::json::exception& e) {

@@ -97,6 +97,11 @@ void decodeCommon(Reader& r, const YAML::Node& n, const std::string& path,
   }
   if (keys.contains("labels"))
     for (auto& [k, v] : r.strMap(n["labels"], path + ".labels")) link.labels[k] = v.first;
+  // A veth link's VNI when its ends sit on two hosts (hosts.h); a vxlan link reads its own.
+  if (keys.contains("vni") && link.type == LinkType::kVeth) {
+    link.vni = static_cast<uint32_t>(r.integer(n["vni"], path + ".vni", 1, 16777215));
+    link.locs.at["vni"] = Reader::loc(n["vni"]);
+  }
   if (keys.contains("impair")) {
     link.impair = decodeImpair(r, n["impair"], path + ".impair");
     link.locs.at["impair"] = Reader::loc(n["impair"]);
@@ -174,7 +179,7 @@ Link decodeExtended(Ctx& c, const YAML::Node& n, const std::string& path, LinkTy
   std::map<std::string, Loc, std::less<>> keys;
   switch (type) {
     case LinkType::kVeth:
-      keys = r.keys(n, path, {"type", "endpoints", "mtu", "labels", "impair"}, {"vars"});
+      keys = r.keys(n, path, {"type", "endpoints", "mtu", "labels", "impair", "vni"}, {"vars"});
       break;
     case LinkType::kHost:
       keys = r.keys(n, path, {"type", "endpoint", "host-interface", "mtu", "labels", "impair"},
@@ -253,7 +258,7 @@ Link decodeLink(Reader& r, const YAML::Node& n, const std::string& path, Dialect
   if (n["type"].IsDefined()) {
     link = decodeExtended(c, n, path, parseType(r, n["type"], path + ".type"));
   } else {
-    auto keys = r.keys(n, path, {"endpoints", "mtu", "ipv4", "ipv6", "labels", "impair"}, {"vars"});
+    auto keys = r.keys(n, path, {"endpoints", "mtu", "ipv4", "ipv6", "labels", "impair", "vni"}, {"vars"});
     if (!keys.contains("endpoints"))
       r.fail(Reader::loc(n), path, "missing required key \"endpoints\"");
     link = decodeBrief(c, n, path, keys);

@@ -31,6 +31,7 @@ std::vector<Attachment> decodeAttachments(Reader& r, const YAML::Node& n, const 
     }
     if (keys.contains("ipv6")) {
       a.ip6 = r.address(value["ipv6"], p + ".ipv6", 6);
+      a.ip6Explicit = true;
       a.locs.at["ipv6"] = Reader::loc(value["ipv6"]);
     }
     if (keys.contains("iface")) {
@@ -167,7 +168,7 @@ Network decodeNetwork(Reader& r, const YAML::Node& keyNode, const YAML::Node& n,
   net.locs.path = path;
   auto keys = r.keys(n, path,
                      {"driver", "subnet", "ipv6", "gateway", "gateway6", "nat", "icc", "internal",
-                      "mtu", "parent", "mode", "bridge"});
+                      "mtu", "parent", "mode", "bridge", "vni"});
   for (auto& [k, l] : keys) net.locs.at[k] = Reader::loc(n[k]);
   auto p = [&](const char* k) { return path + "." + k; };
   if (keys.contains("driver")) {
@@ -186,6 +187,7 @@ Network decodeNetwork(Reader& r, const YAML::Node& keyNode, const YAML::Node& n,
   if (keys.contains("icc")) net.icc = r.boolean(n["icc"], p("icc"));
   if (keys.contains("internal")) net.internal = r.boolean(n["internal"], p("internal"));
   if (keys.contains("mtu")) net.mtu = r.mtu(n["mtu"], p("mtu"));
+  if (keys.contains("vni")) net.vni = static_cast<uint32_t>(r.integer(n["vni"], p("vni"), 1, 16777215));
   if (keys.contains("bridge")) net.kernelName = r.ifName(n["bridge"], p("bridge"));
   if (keys.contains("parent")) net.parent = r.ifName(n["parent"], p("parent"));
   if (keys.contains("mode")) {
@@ -200,7 +202,7 @@ Network decodeNetwork(Reader& r, const YAML::Node& keyNode, const YAML::Node& n,
   }
   if (net.driver == NetworkDriver::kMacvlan) {
     if (net.parent.empty()) r.fail(net.locs.self, path, "a macvlan network needs \"parent\"");
-    for (const char* k : {"nat", "icc", "gateway6", "bridge"})
+    for (const char* k : {"nat", "icc", "gateway6", "bridge", "vni"})
       if (keys.contains(k))
         r.fail(keys.at(k), p(k), fmt::format("\"{}\" applies to bridge networks only", k));
   } else {
@@ -253,14 +255,22 @@ void decodeNative(Reader& r, const YAML::Node& root, Lab& lab) {
   if (keys.contains("hosts")) {
     const YAML::Node hs = root["hosts"];
     r.requireMap(hs, "hosts");
+    lab.locs.at["hosts"] = keys.at("hosts");
     for (auto it = hs.begin(); it != hs.end(); ++it) {
       Host h;
       h.name = r.name(it->first, "hosts", 64, "host");
       h.locs.self = Reader::loc(it->first);
       std::string path = "hosts." + h.name;
       h.locs.path = path;
-      auto hk = r.keys(it->second, path, {"address"});
+      auto hk = r.keys(it->second, path, {"address", "vxlan-port", "parent"});
+      for (auto& [k, l] : hk) h.locs.at[k] = Reader::loc(it->second[k]);
       if (hk.contains("address")) h.address = r.address(it->second["address"], path + ".address");
+      if (hk.contains("vxlan-port"))
+        h.vxlanPort = static_cast<uint16_t>(
+            r.integer(it->second["vxlan-port"], path + ".vxlan-port", 1, 65535));
+      if (hk.contains("parent")) h.parent = r.ifName(it->second["parent"], path + ".parent");
+      for (const auto& other : lab.hosts)
+        if (other.name == h.name) r.fail(h.locs.self, path, "duplicate key");
       lab.hosts.push_back(std::move(h));
     }
   }

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "netctl/topology/hosts.h"
 #include "netctl/topology/load.h"
 #include "netctl/topology/names.h"
 #include "netctl/topology/spec.h"
@@ -295,7 +296,11 @@ class Checker {
 
 }  // namespace
 
-std::vector<Diagnostic> check(const Lab& lab) { return Checker(lab).run(); }
+std::vector<Diagnostic> check(const Lab& lab) {
+  auto errors = Checker(lab).run();
+  for (auto& d : hosts::check(lab)) errors.push_back(std::move(d));
+  return errors;
+}
 
 Result<void> validate(const Lab& lab) {
   auto errors = check(lab);
@@ -387,6 +392,12 @@ std::vector<HostRequirement> hostRequirements(const Lab& lab) {
     if (net.driver == NetworkDriver::kBridge) {
       feature("bridge", net.locs.path, net.locs.self);
       if (!lab.nodes.empty()) feature("veth", net.locs.path, net.locs.self);
+      if (net.span) {
+        feature("vxlan", net.locs.path, net.locs.self);
+        if (!net.span->parent.empty())
+          out.push_back({W::kInterfaceExists, net.span->parent, "hosts." + lab.localHost + ".parent",
+                         {}});
+      }
     } else {
       feature("macvlan", net.locs.path, net.locs.self);
       out.push_back({W::kInterfaceExists, net.parent, join(net.locs.path, "parent"),

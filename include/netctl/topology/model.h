@@ -76,6 +76,30 @@ enum class Dialect { kNative, kContainerlab };
 enum class NetworkDriver { kBridge, kMacvlan };
 enum class MacvlanMode { kBridge, kPrivate, kVepa, kPassthru, kSource };
 
+// The far end of a VXLAN tunnel in a multi-host lab (hosts.h): another host's underlay address
+// and the UDP port its VXLAN devices listen on.
+struct VxlanPeer {
+  std::string host;
+  IpAddress address;
+  uint16_t port = defaults::kVxlanPort;
+  bool operator==(const VxlanPeer&) const = default;
+};
+
+// A bridge network whose nodes sit on several hosts, as hosts::localPart resolves it for one of
+// them: the local bridge gets one VXLAN port (this VNI, this host's UDP port and underlay
+// device) with one all-zero-MAC FDB entry per peer host (head-end replication), and the local
+// nodes take their automatic addresses from this host's slice of the subnet.
+struct Span {
+  uint32_t vni = 0;
+  uint16_t port = defaults::kVxlanPort;
+  std::string parent;                 // underlay device; empty: the route to each peer decides
+  int mtu = defaults::kBridgeMtu;     // of the VXLAN device (the network's, lowered)
+  bool learning = true;               // off when the peers listen on different ports
+  std::vector<VxlanPeer> peers;
+  std::optional<IpPrefix> slice;      // this host's part of the v4 subnet
+  std::optional<IpPrefix> slice6;     // ... and of the v6 subnet
+};
+
 struct Network {
   std::string name;
   NetworkDriver driver = NetworkDriver::kBridge;
@@ -91,6 +115,8 @@ struct Network {
   MacvlanMode mode = MacvlanMode::kBridge;
   std::string kernelName;             // bridge device name; empty = names::bridge(lab, name)
   bool fromNode = false;              // containerlab `kind: bridge` node turned into a network
+  std::optional<uint32_t> vni;        // multi-host: explicit VNI of a network that spans hosts
+  std::optional<Span> span;           // set by hosts::localPart only
   FieldLocs locs;
 };
 
@@ -121,6 +147,7 @@ struct Attachment {
   std::optional<IpAddress> ip6;      // explicit only
   std::optional<Mac> mac;            // explicit only; see names::mac for the derived one
   bool ipExplicit = false;
+  bool ip6Explicit = false;
   FieldLocs locs;
 };
 
@@ -211,15 +238,21 @@ struct Link {
   uint16_t dstPort = defaults::kVxlanPort;
   std::optional<uint16_t> srcPort;
   std::string parentInterface;
+  // vxlan: more far ends, each an all-zero-MAC FDB entry (hosts::localPart sets it when the
+  // peer host listens on another port than this host; then `remote` is unset).
+  std::vector<VxlanPeer> peers;
   std::optional<Impair> impair;
   std::map<std::string, std::string> labels;
   FieldLocs locs;
 };
 
-// Another machine of a multi-host lab (parsed and kept; placement is later work).
+// Another machine of a multi-host lab (hosts.h): its underlay address, the UDP port its VXLAN
+// devices listen on, and the underlay device they are bound to (empty: routing decides).
 struct Host {
   std::string name;
   std::optional<IpAddress> address;
+  uint16_t vxlanPort = defaults::kVxlanPort;
+  std::string parent;
   FieldLocs locs;
 };
 
@@ -232,6 +265,10 @@ struct Lab {
   std::vector<Link> links;           // file order
   std::vector<Host> hosts;
   std::vector<std::string> groups;   // names declared (for reference checks and graphs)
+  // Multi-host: after hosts::localPart, the host this part runs on and where every node of
+  // the whole lab is placed (node -> host); empty for a single-host lab.
+  std::string localHost;
+  std::map<std::string, std::string> placement;
   FieldLocs locs;
 
   // Lookups by name (O(1); valid after load, or after reindex() on a hand-built lab).
