@@ -21,6 +21,10 @@
 #include "cli/verbs.h"
 #include "netctl/base/fs.h"
 #include "netctl/runtime/cgroup.h"
+#include "netctl/topology/json.h"
+#include "netctl/topology/lab.h"
+#include "netctl/topology/load.h"
+#include "netctl/topology/state.h"
 
 namespace netctl::cli {
 namespace {
@@ -105,12 +109,42 @@ std::vector<Check> runChecks() {
   return checks;
 }
 
+// Multi-host labs to check the underlay of: the one named on the command line, else every lab
+// whose part runs here (its stored topology). Each with whether it is up here.
+Result<std::vector<std::pair<topology::Lab, bool>>> multiHostParts(const GlobalOptions& global,
+                                                                   const po::variables_map& vm) {
+  std::vector<std::pair<topology::Lab, bool>> out;
+  if (vm.count("topology")) {
+    auto loaded = NETCTL_TRY(topology::loadFile(vm["topology"].as<std::string>()));
+    std::string host = vm.count("host") ? vm["host"].as<std::string>() : "";
+    std::string running = runningAs(global.root, loaded.lab.name);
+    auto part = NETCTL_TRY(localPartHere(std::move(loaded.lab), host, global.root));
+    bool up = running == part.localHost;
+    out.emplace_back(std::move(part), up);
+    return out;
+  }
+  auto names = NETCTL_TRY(lab::labs(global.root));
+  for (const auto& name : names) {
+    auto text = fs::readFile(state::labPaths(global.root, name).topology);
+    if (!text) continue;
+    auto doc = nlohmann::json::parse(*text, nullptr, false);
+    if (doc.is_discarded()) continue;
+    auto l = topology::fromJson(doc);
+    if (l && !l->localHost.empty()) out.emplace_back(std::move(*l), true);
+  }
+  return out;
+}
+
 }  // namespace
 
-int runDoctor(const GlobalOptions&, const std::vector<std::string>& args) {
-  po::options_description desc("netctl doctor [--output table|json]");
+int runDoctor(const GlobalOptions& global, const std::vector<std::string>& args) {
+  po::options_description desc("netctl doctor [--output table|json] [--topology FILE [--host NAME]]");
   desc.add_options()("help,h", "show this help")("output,o", po::value<std::string>()->default_value("table"),
-                                                 "table or json");
+                                                 "table or json")(
+      "topology", po::value<std::string>(),
+      "a multi-host lab: check that the underlay reaches every peer host's VXLAN port (default: "
+      "every multi-host lab whose part runs here)")(
+      "host", po::value<std::string>(), "with --topology: this machine's host in the lab");
   auto vm = parseVerbArgs("doctor", args, desc);
   if (!vm) return reportError(vm.error());
   if (vm->count("help")) {
@@ -121,6 +155,10 @@ int runDoctor(const GlobalOptions&, const std::vector<std::string>& args) {
   if (!output) return reportError(output.error());
 
   auto checks = runChecks();
+  auto parts = multiHostParts(global, *vm);
+  if (!parts) return reportError(parts.error());
+  for (const auto& [part, up] : *parts)
+    for (auto& c : doctor::probeUnderlay(part, up)) checks.push_back(std::move(c));
   bool required = true;
   for (const auto& c : checks) required &= !(c.status == Status::kMissing && c.required);
 

@@ -1,5 +1,16 @@
 #include "cli/doctor_probes.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include "netctl/base/unique_fd.h"
+
 #include "netctl/net/link.h"
 #include "netctl/net/netlink.h"
 #include "netctl/net/netns.h"
@@ -82,6 +93,166 @@ std::vector<Check> probeNetwork() {
       checks.push_back({"net", name, Status::kWarn, probed.error().what(), false});
     }
   }
+  return checks;
+}
+
+namespace {
+
+socklen_t toSockaddr(const topology::IpAddress& a, uint16_t port, sockaddr_storage& ss) {
+  std::memset(&ss, 0, sizeof ss);
+  if (a.family == 4) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(port);
+    std::memcpy(&sin->sin_addr, a.bytes.data(), 4);
+    return sizeof(sockaddr_in);
+  }
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  sin6->sin6_family = AF_INET6;
+  sin6->sin6_port = htons(port);
+  std::memcpy(&sin6->sin6_addr, a.bytes.data(), 16);
+  return sizeof(sockaddr_in6);
+}
+
+std::string sourceOf(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET)
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
+  else
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
+  return buf;
+}
+
+struct Probe {
+  topology::VxlanPeer peer;
+  UniqueFd fd;
+  std::optional<Check> done;  // decided before the wait (no route, no socket)
+  std::string source;
+};
+
+}  // namespace
+
+std::vector<Check> probeUnderlay(const topology::Lab& part, bool upHere) {
+  std::vector<Check> checks;
+  const topology::Host* me = nullptr;
+  for (const auto& h : part.hosts)
+    if (h.name == part.localHost) me = &h;
+  if (!me) return checks;
+  // The peers this part tunnels to; every other host when it tunnels to none.
+  std::vector<topology::VxlanPeer> peers;
+  std::set<std::string> seen;
+  auto add = [&](const topology::VxlanPeer& p) {
+    if (seen.insert(p.host).second) peers.push_back(p);
+  };
+  for (const auto& n : part.networks)
+    if (n.span)
+      for (const auto& p : n.span->peers) add(p);
+  for (const auto& l : part.links) {
+    for (const auto& p : l.peers) add(p);
+    if (l.remote)
+      for (const auto& h : part.hosts)
+        if (h.address && *h.address == *l.remote) add({h.name, *h.address, h.vxlanPort});
+  }
+  if (peers.empty())
+    for (const auto& h : part.hosts)
+      if (h.name != me->name && h.address) add({h.name, *h.address, h.vxlanPort});
+
+  std::vector<Probe> probes;
+  for (const auto& p : peers) {
+    Probe pr{p, UniqueFd(::socket(p.address.family == 4 ? AF_INET : AF_INET6,
+                                  SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)),
+             std::nullopt, ""};
+    std::string name = "host " + p.host;
+    std::string where = fmt::format("{}:{}", p.address.str(), p.port);
+    if (!pr.fd) {
+      pr.done = Check{"underlay", name, Status::kMissing, fmt::format("socket: {}", std::strerror(errno)), false};
+    } else if (!me->parent.empty() &&
+               ::setsockopt(pr.fd.get(), SOL_SOCKET, SO_BINDTODEVICE, me->parent.c_str(),
+                            static_cast<socklen_t>(me->parent.size())) != 0) {
+      pr.done = Check{"underlay", name, Status::kMissing,
+                      fmt::format("cannot use parent {}: {}", me->parent, std::strerror(errno)), false};
+    } else {
+      sockaddr_storage ss;
+      socklen_t len = toSockaddr(p.address, p.port, ss);
+      if (::connect(pr.fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+        pr.done = Check{"underlay", name, Status::kMissing,
+                        fmt::format("no route to {}: {}", where, std::strerror(errno)), false};
+      } else {
+        pr.source = sourceOf(pr.fd.get());
+        // flags 0: not a valid VXLAN header (the I flag is clear), so a listener drops it.
+        uint8_t junk[8] = {};
+        if (::send(pr.fd.get(), junk, sizeof junk, 0) < 0)
+          pr.done = Check{"underlay", name, Status::kMissing,
+                          fmt::format("sending to {}: {}", where, std::strerror(errno)), false};
+      }
+    }
+    probes.push_back(std::move(pr));
+  }
+  // One shared second for the ICMP errors to come back.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  std::vector<std::optional<int>> errs(probes.size());
+  for (;;) {
+    std::vector<pollfd> fds;
+    std::vector<size_t> which;
+    for (size_t i = 0; i < probes.size(); ++i)
+      if (!probes[i].done && !errs[i]) {
+        fds.push_back({probes[i].fd.get(), POLLIN | POLLERR, 0});
+        which.push_back(i);
+      }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (fds.empty() || left.count() <= 0) break;
+    int n = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
+    if (n < 0 && errno != EINTR) break;
+    for (size_t k = 0; k < fds.size(); ++k) {
+      if (!fds[k].revents) continue;
+      char buf[64];
+      if (::recv(fds[k].fd, buf, sizeof buf, MSG_DONTWAIT) < 0 && errno != EAGAIN) errs[which[k]] = errno;
+      else errs[which[k]] = 0;
+    }
+  }
+  for (size_t i = 0; i < probes.size(); ++i) {
+    auto& pr = probes[i];
+    if (pr.done) {
+      checks.push_back(*pr.done);
+      continue;
+    }
+    std::string name = "host " + pr.peer.host;
+    std::string where = fmt::format("{}:{}", pr.peer.address.str(), pr.peer.port);
+    if (errs[i] && *errs[i] == ECONNREFUSED)
+      checks.push_back({"underlay", name, Status::kMissing,
+                        fmt::format("{} answers port unreachable: no VXLAN device listens there (is "
+                                    "the lab up on host {}?)", where, pr.peer.host), false});
+    else if (errs[i] && *errs[i] != 0)
+      checks.push_back({"underlay", name, Status::kMissing,
+                        fmt::format("{}: {}", where, std::strerror(*errs[i])), false});
+    else
+      checks.push_back({"underlay", name, Status::kOk,
+                        fmt::format("route to {} from {}; no ICMP error within 1 s (the port is "
+                                    "open, or filtered, or the peer rate-limited its answer)",
+                                    where, pr.source), false});
+  }
+  // This host's own port.
+  UniqueFd fd(::socket(me->address && me->address->family == 6 ? AF_INET6 : AF_INET,
+                       SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  topology::IpAddress any;
+  any.family = me->address ? me->address->family : 4;
+  sockaddr_storage ss;
+  socklen_t len = toSockaddr(any, me->vxlanPort, ss);
+  std::string name = fmt::format("port {}", me->vxlanPort);
+  if (fd && ::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) == 0)
+    checks.push_back({"underlay", name, upHere ? Status::kWarn : Status::kOk,
+                      upHere ? "free, yet the lab is up here: its VXLAN devices do not listen"
+                             : "free for this host's VXLAN devices", false});
+  else if (errno == EADDRINUSE)
+    checks.push_back({"underlay", name, upHere ? Status::kOk : Status::kWarn,
+                      upHere ? "held by the lab's VXLAN devices"
+                             : "in use by another program: this host's VXLAN devices cannot listen",
+                      false});
+  else
+    checks.push_back({"underlay", name, Status::kWarn, std::strerror(errno), false});
   return checks;
 }
 

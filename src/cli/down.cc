@@ -10,9 +10,11 @@
 namespace netctl::cli {
 
 int runDown(const GlobalOptions& global, const std::vector<std::string>& args) {
-  po::options_description desc("netctl down FILE|LAB | --all");
+  po::options_description desc("netctl down FILE|LAB [--host NAME] | --all");
   desc.add_options()("help,h", "show this help")("lab", po::value<std::string>(), "lab file or name")(
-      "all", "take down every lab");
+      "all", "take down every lab")(
+      "host", po::value<std::string>(),
+      "multi-host lab: the part here must be this host's (the other hosts' parts are theirs)");
   po::positional_options_description pos;
   pos.add("lab", 1);
   auto vm = parseVerbArgs("down", args, desc, pos);
@@ -41,6 +43,17 @@ int runDown(const GlobalOptions& global, const std::vector<std::string>& args) {
     }
   } else {
     return reportError(invalidInput("down: a lab file or name (or --all) is required").error());
+  }
+  if (vm->count("host")) {
+    // Each host holds only its own part, so there is nothing else to remove here; refusing a
+    // mismatch keeps a wrong --host from taking down the part another host name ran here.
+    std::string host = (*vm)["host"].as<std::string>();
+    for (const auto& name : names) {
+      std::string running = runningAs(global.root, name);
+      if (!running.empty() && running != host)
+        return reportError(invalidInput(fmt::format("down {}: this machine runs host {}'s part, not "
+                                                    "host {}'s", name, running, host)).error());
+    }
   }
   int rc = 0;
   for (const auto& name : names) {

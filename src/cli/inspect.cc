@@ -23,8 +23,12 @@ std::string csvField(std::string s) {
 }
 
 void printTable(const nlohmann::json& lab, bool interfaces) {
-  std::printf("lab %s\n\n%-16s %-8s %-8s %-32s %s\n", lab["name"].get<std::string>().c_str(), "NODE",
-              "STATE", "PID", "ADDRESSES", "PORTS");
+  if (lab.contains("host"))
+    std::printf("lab %s (this host: %s)\n\n", lab["name"].get<std::string>().c_str(),
+                lab["host"].get<std::string>().c_str());
+  else
+    std::printf("lab %s\n\n", lab["name"].get<std::string>().c_str());
+  std::printf("%-16s %-8s %-8s %-32s %s\n", "NODE", "STATE", "PID", "ADDRESSES", "PORTS");
   for (const auto& n : lab["nodes"]) {
     std::printf("%-16s %-8s %-8d %-32s %s\n", n["name"].get<std::string>().c_str(),
                 n["state"].get<std::string>().c_str(), n["pid"].get<int>(), joined(n["addresses"]).c_str(),
@@ -35,10 +39,20 @@ void printTable(const nlohmann::json& lab, bool interfaces) {
                     i["mac"].get<std::string>().c_str(), i["mtu"].get<unsigned>(),
                     i["state"].get<std::string>().c_str(), joined(i["addresses"]).c_str());
   }
+  if (lab.contains("placement")) {
+    // Multi-host: where every node of the lab runs.
+    std::printf("\n%-16s %s\n", "NODE", "HOST");
+    for (const auto& [node, host] : lab["placement"].items())
+      std::printf("%-16s %s%s\n", node.c_str(), host.get<std::string>().c_str(),
+                  host == lab["host"] ? " (here)" : "");
+  }
   std::printf("\n%-40s %-8s %s\n", "LINK", "TYPE", "ENDPOINTS");
   for (const auto& l : lab["links"])
-    std::printf("%-40s %-8s %s\n", l["id"].get<std::string>().c_str(), l["type"].get<std::string>().c_str(),
-                joined(l["endpoints"]).c_str());
+    std::printf("%-40s %-8s %s%s\n", l["id"].get<std::string>().c_str(), l["type"].get<std::string>().c_str(),
+                joined(l["endpoints"]).c_str(),
+                l.contains("remotes") ? (" -> " + joined(l["remotes"]) + " vni " +
+                                         std::to_string(l["vni"].get<uint32_t>())).c_str()
+                                      : "");
   std::printf("\n%-16s %-8s %-16s %-20s %s\n", "NETWORK", "DRIVER", "DEVICE", "SUBNET", "GATEWAY");
   for (const auto& n : lab["networks"])
     std::printf("%-16s %-8s %-16s %-20s %s\n", n["name"].get<std::string>().c_str(),

@@ -27,6 +27,7 @@
 #include "netctl/topology/spec.h"
 #include "netctl/topology/state.h"
 #include "network.h"
+#include "tunnel.h"
 
 // Specs are written with designated initializers that name only the fields that matter.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -319,6 +320,7 @@ Result<void> addNetwork(Ctx& c, const Network& n, nl::SocketCache& cache) {
     NETCTL_TRYC(addr::add(*host, link::Ref(br), toIp(IpPrefix{*n.gateway, n.subnet->len})), "{}", what);
   if (n.gateway6 && n.ipv6)
     NETCTL_TRYC(addr::add(*host, link::Ref(br), toIp(IpPrefix{*n.gateway6, n.ipv6->len})), "{}", what);
+  NETCTL_TRYC(tunnel::addSpan(c.journal, *host, c.lab, n, br), "{}", what);  // multi-host
   return {};
 }
 
@@ -428,11 +430,13 @@ Result<void> addLink(Ctx& c, const Link& l, nl::SocketCache& cache) {
   x.vni = l.vni ? *l.vni : names::vni(lab.name, l);
   if (l.remote) x.remote = toIp(*l.remote);
   x.dstPort = l.dstPort;
+  x.learning = l.peers.empty();  // multi-host: a learned far end would carry our port, not the peer's
   if (!l.parentInterface.empty()) x.parent = link::Ref(l.parentInterface);
   NETCTL_TRYC(link::create(*host, x), "{}", what);
   NETCTL_TRYC(link::moveTo(*host, link::Ref(scratch), *nsA), "{}", what);
   NETCTL_TRYC(link::rename(*sockA, link::Ref(scratch), a->iface), "{}", what);
   NETCTL_TRYC(link::setUp(*sockA, link::Ref(a->iface)), "{}", what);
+  NETCTL_TRYC(tunnel::addPeers(*sockA, link::Ref(a->iface), l), "{}", what);  // multi-host
   NETCTL_TRYC(addAddresses(*sockA, *a), "{}", what);
   return {};
 }
@@ -606,6 +610,7 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
       const Network* n = cur.network(name);
       if (n->driver == NetworkDriver::kBridge)
         NETCTL_TRY(ignoreMissing(link::remove(*host, link::Ref(bridgeName(cur, *n)))));
+      NETCTL_TRY(tunnel::removeSpan(*host, cur, *n));  // multi-host
     }
   }
 

@@ -51,6 +51,7 @@ Result<json> inspect(const std::string& root, const std::string& labName, bool w
     if (n.kind != NodeKind::kLinux) continue;
     std::string nsName = names::netns(lab.name, n.name);
     json x = {{"name", n.name}, {"netns", nsName}};
+    if (!lab.localHost.empty()) x["host"] = lab.localHost;
     auto st = rt.state(nsName);
     x["state"] = st ? std::string(runtime::statusName(st->status)) : "missing";
     x["pid"] = st ? st->initPid : 0;
@@ -86,7 +87,15 @@ Result<json> inspect(const std::string& root, const std::string& labName, bool w
     json eps = json::array();
     for (const auto& e : l.endpoints) eps.push_back(e.str());
     if (!l.hostInterface.empty()) eps.push_back(std::string(linkTypeName(l.type)) + ":" + l.hostInterface);
-    links.push_back({{"id", names::linkId(l)}, {"type", linkTypeName(l.type)}, {"endpoints", eps}});
+    json x = {{"id", names::linkId(l)}, {"type", linkTypeName(l.type)}, {"endpoints", eps}};
+    if (l.type == LinkType::kVxlan) {
+      x["vni"] = l.vni ? *l.vni : names::vni(lab.name, l);
+      json remotes = json::array();
+      if (l.remote) remotes.push_back(fmt::format("{}:{}", l.remote->str(), l.dstPort));
+      for (const auto& p : l.peers) remotes.push_back(fmt::format("{}:{} ({})", p.address.str(), p.port, p.host));
+      x["remotes"] = remotes;
+    }
+    links.push_back(std::move(x));
   }
   json networks = json::array();
   for (const auto& n : lab.networks) {
@@ -95,9 +104,21 @@ Result<json> inspect(const std::string& root, const std::string& labName, bool w
               {"bridge", n.driver == NetworkDriver::kBridge ? bridgeName(lab, n) : n.parent}};
     x["subnet"] = n.subnet ? n.subnet->str() : "";
     x["gateway"] = n.gateway ? n.gateway->str() : "";
+    if (n.span) {
+      json peers = json::array();
+      for (const auto& p : n.span->peers) peers.push_back(p.host);
+      x["span"] = {{"vni", n.span->vni}, {"peers", peers},
+                   {"slice", n.span->slice ? n.span->slice->str() : ""}};
+    }
     networks.push_back(std::move(x));
   }
-  return json{{"name", lab.name}, {"nodes", nodes}, {"links", links}, {"networks", networks}};
+  json out = {{"name", lab.name}, {"nodes", nodes}, {"links", links}, {"networks", networks}};
+  if (!lab.localHost.empty()) {
+    // Placement of the whole lab; the nodes above are this host's.
+    out["host"] = lab.localHost;
+    out["placement"] = lab.placement;
+  }
+  return out;
 }
 
 }  // namespace netctl::lab
