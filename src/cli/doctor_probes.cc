@@ -131,7 +131,58 @@ struct Probe {
   UniqueFd fd;
   std::optional<Check> done;  // decided before the wait (no route, no socket)
   std::string source;
+  UniqueFd ping;              // raw ICMP socket: is the peer there at all?
+  uint16_t id = 0;
+  bool replied = false;
 };
+
+uint16_t checksum(const uint8_t* p, size_t n) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) sum += uint32_t(p[i]) << 8 | p[i + 1];
+  if (n & 1) sum += uint32_t(p[n - 1]) << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+// One echo request to the peer on a raw socket connected to it (so it sees only the peer's
+// ICMP); the kernel fills the ICMPv6 checksum itself.
+void sendPing(Probe& pr, const std::string& parent, uint16_t id) {
+  bool v4 = pr.peer.address.family == 4;
+  pr.ping = UniqueFd(::socket(v4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                              v4 ? int(IPPROTO_ICMP) : int(IPPROTO_ICMPV6)));
+  if (!pr.ping) return;
+  if (!parent.empty())
+    ::setsockopt(pr.ping.get(), SOL_SOCKET, SO_BINDTODEVICE, parent.c_str(),
+                 static_cast<socklen_t>(parent.size()));
+  sockaddr_storage ss;
+  socklen_t len = toSockaddr(pr.peer.address, 0, ss);
+  if (::connect(pr.ping.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) return;
+  uint8_t pkt[16] = {};
+  pkt[0] = v4 ? 8 : 128;  // echo request
+  pkt[4] = static_cast<uint8_t>(id >> 8);
+  pkt[5] = static_cast<uint8_t>(id);
+  pkt[7] = 1;
+  if (v4) {
+    uint16_t c = checksum(pkt, sizeof pkt);
+    pkt[2] = static_cast<uint8_t>(c >> 8);
+    pkt[3] = static_cast<uint8_t>(c);
+  }
+  pr.id = id;
+  (void)::send(pr.ping.get(), pkt, sizeof pkt, 0);
+}
+
+// Reads what the raw socket holds; true on the echo reply to `id`.
+bool readPing(int fd, int family, uint16_t id) {
+  uint8_t buf[512];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n <= 0) return false;
+    size_t off = family == 4 ? size_t(buf[0] & 0x0f) * 4 : 0;  // v4 raw sockets get the IP header
+    if (size_t(n) < off + 8) continue;
+    const uint8_t* icmp = buf + off;
+    if (icmp[0] == (family == 4 ? 0 : 129) && (uint16_t(icmp[4]) << 8 | icmp[5]) == id) return true;
+  }
+}
 
 }  // namespace
 
@@ -164,7 +215,7 @@ std::vector<Check> probeUnderlay(const topology::Lab& part, bool upHere) {
   for (const auto& p : peers) {
     Probe pr{p, UniqueFd(::socket(p.address.family == 4 ? AF_INET : AF_INET6,
                                   SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)),
-             std::nullopt, ""};
+             std::nullopt, "", UniqueFd(), 0, false};
     std::string name = "host " + p.host;
     std::string where = fmt::format("{}:{}", p.address.str(), p.port);
     if (!pr.fd) {
@@ -189,6 +240,7 @@ std::vector<Check> probeUnderlay(const topology::Lab& part, bool upHere) {
                           fmt::format("sending to {}: {}", where, std::strerror(errno)), false};
       }
     }
+    if (!pr.done) sendPing(pr, me->parent, static_cast<uint16_t>((::getpid() + probes.size()) & 0xffff));
     probes.push_back(std::move(pr));
   }
   // One shared second for the ICMP errors to come back.
@@ -196,18 +248,29 @@ std::vector<Check> probeUnderlay(const topology::Lab& part, bool upHere) {
   std::vector<std::optional<int>> errs(probes.size());
   for (;;) {
     std::vector<pollfd> fds;
-    std::vector<size_t> which;
-    for (size_t i = 0; i < probes.size(); ++i)
-      if (!probes[i].done && !errs[i]) {
+    std::vector<size_t> which;  // probe index; + probes.size() for a ping socket
+    for (size_t i = 0; i < probes.size(); ++i) {
+      if (probes[i].done) continue;
+      if (!errs[i]) {
         fds.push_back({probes[i].fd.get(), POLLIN | POLLERR, 0});
         which.push_back(i);
       }
+      if (probes[i].ping && !probes[i].replied) {
+        fds.push_back({probes[i].ping.get(), POLLIN, 0});
+        which.push_back(i + probes.size());
+      }
+    }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (fds.empty() || left.count() <= 0) break;
     int n = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
     if (n < 0 && errno != EINTR) break;
     for (size_t k = 0; k < fds.size(); ++k) {
       if (!fds[k].revents) continue;
+      if (which[k] >= probes.size()) {
+        Probe& pr = probes[which[k] - probes.size()];
+        pr.replied = readPing(fds[k].fd, pr.peer.address.family, pr.id);
+        continue;
+      }
       char buf[64];
       if (::recv(fds[k].fd, buf, sizeof buf, MSG_DONTWAIT) < 0 && errno != EAGAIN) errs[which[k]] = errno;
       else errs[which[k]] = 0;
@@ -228,10 +291,15 @@ std::vector<Check> probeUnderlay(const topology::Lab& part, bool upHere) {
     else if (errs[i] && *errs[i] != 0)
       checks.push_back({"underlay", name, Status::kMissing,
                         fmt::format("{}: {}", where, std::strerror(*errs[i])), false});
-    else
+    else if (pr.replied)
       checks.push_back({"underlay", name, Status::kOk,
-                        fmt::format("route to {} from {}; no ICMP error within 1 s (the port is "
-                                    "open, or filtered, or the peer rate-limited its answer)",
+                        fmt::format("route to {} from {}; the peer answers ping and its VXLAN port "
+                                    "gave no ICMP error within 1 s (open, or filtered, or the "
+                                    "peer rate-limited its answer)", where, pr.source), false});
+    else
+      checks.push_back({"underlay", name, Status::kWarn,
+                        fmt::format("route to {} from {}, but no answer to ping and no ICMP error "
+                                    "within 1 s: the peer may be down, or filters ICMP",
                                     where, pr.source), false});
   }
   // This host's own port.

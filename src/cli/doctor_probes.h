@@ -27,8 +27,9 @@ std::vector<Check> probeNetwork();
 // device when it names one; the source address the kernel picks is reported); (2) one 8-byte
 // datagram with an invalid VXLAN header (a VXLAN receiver drops it silently) sent to the peer's
 // port draws no ICMP error within a second: "port unreachable" means nothing listens there
-// (the peer's part is not up), "host/net unreachable" that the underlay does not get there.
-// No error cannot tell an open port from a filtered one. Plus (3): whether this host's own
+// (the peer's part is not up), "host/net unreachable" that the underlay does not get there;
+// and an ICMP echo to the peer is answered (else a warning: down, or filtering). No error
+// cannot tell an open port from a filtered one. Plus (3): whether this host's own
 // VXLAN port is free or held (by the lab's VXLAN devices when it is up here). Area "underlay",
 // names "host <peer>" and "port <n>".
 std::vector<Check> probeUnderlay(const topology::Lab& part, bool upHere);

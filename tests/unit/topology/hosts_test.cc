@@ -145,7 +145,7 @@ TEST(Hosts, ExplicitVniAndMtuWinAndDifferentPortsUseFdbPeers) {
   EXPECT_EQ(lc->peers[0].port, 4789);
 }
 
-TEST(Hosts, Ipv6UnderlayLowersByseventy) {
+TEST(Hosts, Ipv6UnderlayLowersBySeventy) {
   Lab lab = load(R"(name: v6
 hosts:
   a: {address: "fd00::1"}
