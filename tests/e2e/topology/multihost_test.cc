@@ -151,6 +151,10 @@ TEST_F(MultiHost, ThreeHostsOneLab) {
     ASSERT_EQ(r.rc, 0) << "host " << h->name << ": " << r.out;
   }
 
+  // The same file again changes nothing: every host derives the same part.
+  auto again = a.netctl("up " + file_ + " --host a");
+  ASSERT_EQ(again.rc, 0) << again.out;
+  EXPECT_NE(again.out.find("no changes"), std::string::npos) << again.out;
   // Each host runs exactly its own nodes.
   EXPECT_EQ(a.run("ls /run/netns | sort | tr '\\n' ' '").out, "mh-n1 mh-r1 ");
   EXPECT_EQ(b.run("ls /run/netns | sort | tr '\\n' ' '").out, "mh-n2 mh-r2 ");

@@ -8,6 +8,7 @@
 #include "netctl/topology/json.h"
 #include "netctl/topology/load.h"
 #include "netctl/topology/names.h"
+#include "netctl/topology/plan.h"
 
 namespace netctl::topology {
 namespace {
@@ -232,6 +233,22 @@ TEST(Hosts, AddressesNeverCollideAcrossHosts) {
 TEST(Hosts, TheSameFileGivesTheSameParts) {
   Lab one = load(kLab), two = load(kLab);
   for (const char* h : {"a", "b", "c"}) EXPECT_EQ(toJson(part(one, h)), toJson(part(two, h))) << h;
+}
+
+TEST(Hosts, ANodeAddedOnOneHostChangesOnlyThatHostsPart) {
+  Lab before = load(kLab);
+  std::string text = kLab;
+  text.insert(text.find("links:"), "  n6: {host: c, networks: [lan]}\n");
+  Lab after = load(text);
+  for (const char* h : {"a", "b"}) {
+    Lab was = part(before, h), now = part(after, h);
+    EXPECT_EQ(makePlan(&was, now).changes(), 0u) << h << ": " << makePlan(&was, now).str();
+  }
+  Lab wasC = part(before, "c"), nowC = part(after, "c");
+  auto plan = makePlan(&wasC, nowC);
+  EXPECT_EQ(plan.addNodes, std::vector<std::string>{"n6"});
+  EXPECT_TRUE(plan.removeNodes.empty());
+  EXPECT_EQ(nowC.node("n6")->networks[0].ip->str(), "172.31.0.129");
 }
 
 TEST(Hosts, LocalPartRoundTripsThroughJson) {
