@@ -26,7 +26,8 @@ struct Remote {
 // Appends one entry to the VXLAN device `dev` (NLM_F_APPEND: entries for the same MAC add up).
 // Appending an entry that exists already succeeds.
 Result<void> append(nl::Socket& s, const link::Ref& dev, const Remote& remote);
-// Removes one entry; kNotFound when there is none.
+// Removes one entry. Whether removing an absent one fails depends on the kernel (6.x accepts
+// it while the MAC has other destinations); callers should not rely on either.
 Result<void> remove(nl::Socket& s, const link::Ref& dev, const Remote& remote);
 // The device's entries that have a remote destination (one dump, filtered by the kernel).
 Result<std::vector<Remote>> list(nl::Socket& s, const link::Ref& dev);
