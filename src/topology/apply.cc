@@ -662,6 +662,8 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
   }));
   if (plan.hostsChanged) {
     std::set<std::string> added(plan.addNodes.begin(), plan.addNodes.end());
+    // A stopped node (netctl stop) has no container to write into; start makes it afresh.
+    for (auto& n : NETCTL_TRY(live::stoppedNodes(o.root, lab.name))) added.insert(std::move(n));
     std::vector<const Node*> kept;
     for (const auto& n : lab.nodes)
       if (n.kind == NodeKind::kLinux && !added.count(n.name)) kept.push_back(&n);

@@ -394,3 +394,30 @@ TEST(Live, LinkDownUpAndNodeRestartInTheRoutedTriangle) {
   ASSERT_EQ(labtest::netctl("down triangle").rc, 0);
   expectClean("after down triangle");
 }
+
+TEST(Live, UpKeepsAStoppedNodeStoppedAndStartGivesItTheNewHosts) {
+  std::string file = pairLab("st", "");
+  ASSERT_EQ(labtest::netctl("up " + file).rc, 0);
+  ASSERT_EQ(labtest::netctl("stop st b").rc, 0);
+  // A third node changes every node's /etc/hosts; the stopped one is left alone.
+  std::string text;
+  {
+    std::ifstream in(file);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  text.insert(text.find("links:"), "  c: {}\n");
+  text += "  - endpoints: [\"a:eth2\", \"c:eth1\"]\n    ipv4: [10.77.1.1/30, 10.77.1.2/30]\n";
+  std::ofstream(file) << text;
+  auto up = labtest::netctl("up " + file);
+  ASSERT_EQ(up.rc, 0) << up.out;
+  EXPECT_EQ(pids("st-b"), 0u);
+  EXPECT_FALSE(isUp("st-b", "eth1"));
+  EXPECT_TRUE(pingSoon("st-c", "10.77.1.1"));
+  ASSERT_EQ(labtest::netctl("start st b").rc, 0);
+  EXPECT_GT(pids("st-b"), 0u);
+  EXPECT_TRUE(pingSoon("st-b", "10.77.0.1"));
+  auto hosts = labtest::netctl("exec st b -- cat /etc/hosts");
+  EXPECT_NE(hosts.out.find("10.77.1.2"), std::string::npos) << hosts.out;  // c, by its link address
+  ASSERT_EQ(labtest::netctl("down st").rc, 0);
+  expectClean("after down st");
+}
