@@ -10,9 +10,26 @@
 namespace netctl::cli {
 namespace {
 
-const char* const kParams[] = {"rate", "burst", "delay", "jitter", "correlation", "delay-correlation",
-                               "distribution", "loss", "loss-correlation", "corrupt", "duplicate",
-                               "reorder", "reorder-correlation", "limit"};
+struct Param {
+  const char* name;
+  const char* help;
+};
+const Param kParams[] = {
+    {"rate", "shaper rate in bits/s (tbf): 50mbit, 40gbit"},
+    {"burst", "bucket size in bytes (default 2 ms of rate, >= 16k)"},
+    {"delay", "netem delay: 20ms"},
+    {"jitter", "netem jitter (needs delay): 5ms"},
+    {"correlation", "delay correlation, percent"},
+    {"delay-correlation", "the same as --correlation"},
+    {"distribution", "jitter shape: normal, pareto, paretonormal, uniform"},
+    {"loss", "packet loss, percent"},
+    {"loss-correlation", "loss correlation, percent"},
+    {"corrupt", "corrupted packets, percent"},
+    {"duplicate", "duplicated packets, percent"},
+    {"reorder", "reordered packets, percent (needs delay)"},
+    {"reorder-correlation", "reorder correlation, percent"},
+    {"limit", "netem queue, packets"},
+};
 
 std::string cell(const nlohmann::json& v) {
   if (v.is_null()) return "-";
@@ -44,7 +61,7 @@ int runImpair(const GlobalOptions& global, const std::vector<std::string>& args)
   desc.add_options()("help,h", "show this help")("action", po::value<std::string>(), "set, show or reset")(
       "lab", po::value<std::string>(), "lab name")("iface", po::value<std::string>(), "NODE:IFACE")(
       "output,o", po::value<std::string>()->default_value("table"), "show: table or json");
-  for (const char* p : kParams) desc.add_options()(p, po::value<std::string>(), "");
+  for (const auto& p : kParams) desc.add_options()(p.name, po::value<std::string>(), p.help);
   po::positional_options_description pos;
   pos.add("action", 1).add("lab", 1).add("iface", 1);
   auto vm = parseVerbArgs("impair", args, desc, pos);
@@ -60,8 +77,8 @@ int runImpair(const GlobalOptions& global, const std::vector<std::string>& args)
     at = *r;
   }
   std::vector<std::pair<std::string, std::string>> flags;
-  for (const char* p : kParams)
-    if (vm->count(p)) flags.emplace_back(p, (*vm)[p].as<std::string>());
+  for (const auto& p : kParams)
+    if (vm->count(p.name)) flags.emplace_back(p.name, (*vm)[p.name].as<std::string>());
 
   if (action == "show") {
     auto output = parseOutput((*vm)["output"].as<std::string>());
