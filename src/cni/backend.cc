@@ -524,8 +524,9 @@ Outcome<void> KernelBackend::check(const Request& req, const NetResult& prev) {
   if (!have) return std::unexpected(failed(have.error(), "listing addresses"));
   for (const auto& ipc : prev.ips) {
     if (ipc.interface && (*ipc.interface < 0 || size_t(*ipc.interface) >= prev.interfaces.size() ||
-                          prev.interfaces[size_t(*ipc.interface)].sandbox.empty()))
-      continue;
+                          prev.interfaces[size_t(*ipc.interface)].sandbox.empty() ||
+                          prev.interfaces[size_t(*ipc.interface)].name != req.env.ifname))
+      continue;  // another plugin's (a chain's loopback, say), or a host-side address
     auto want = toIp(ipc.address);
     bool found = std::any_of(have->begin(), have->end(), [&](auto& e) { return e.prefix == want; });
     if (!found)

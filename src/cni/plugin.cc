@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -46,6 +47,35 @@ Outcome<void> needVersion(const NetConf& c, Command cmd, std::string_view atLeas
   return fail(code::kIncompatibleVersion, "incompatible CNI versions",
               fmt::format("{} needs cniVersion {} or later, config is \"{}\"", commandName(cmd), atLeast,
                           c.cniVersion));
+}
+
+// ADD chained after another plugin: what came before stays in the result, in front of what
+// netctl made (the spec: a plugin passes prevResult on, adding its own). netctl's ips point
+// into its own interfaces, so their indices move by the number of interfaces before them.
+// An entry netctl made again (the same interface name in the same sandbox) is not repeated.
+NetResult mergeAfter(const NetResult& prev, NetResult mine) {
+  NetResult out = prev;
+  out.cniVersion = mine.cniVersion;
+  std::vector<int> where;  // mine's interface index -> index in out
+  for (auto& i : mine.interfaces) {
+    auto same = std::find_if(out.interfaces.begin(), out.interfaces.end(),
+                             [&](const Interface& o) { return o.name == i.name && o.sandbox == i.sandbox; });
+    if (same != out.interfaces.end()) {
+      *same = i;
+      where.push_back(int(same - out.interfaces.begin()));
+    } else {
+      where.push_back(int(out.interfaces.size()));
+      out.interfaces.push_back(std::move(i));
+    }
+  }
+  for (auto& ipc : mine.ips) {
+    if (ipc.interface && *ipc.interface >= 0 && size_t(*ipc.interface) < where.size())
+      ipc.interface = where[size_t(*ipc.interface)];
+    out.ips.push_back(std::move(ipc));
+  }
+  for (auto& r : mine.routes) out.routes.push_back(std::move(r));
+  if (!mine.dns.empty()) out.dns = std::move(mine.dns);
+  return out;
 }
 
 ipam::Request ipamRequest(const Request& req) {
@@ -108,6 +138,7 @@ Outcome<std::string> run(const EnvMap& vars, std::string_view stdinText, Backend
         addresses = std::move(*a);
       }
       auto result = backend.add(req, addresses);
+      if (result && c.prevResult) result = mergeAfter(*c.prevResult, std::move(*result));
       if (result) {
         if (auto valid = validateResult(*result); !valid) result = std::unexpected(valid.error());
       }

@@ -402,3 +402,32 @@ TEST_F(CniPlugin, OwnNetnsNeedsOverride) {
   del.erase("CNI_NETNS_OVERRIDE");  // DEL does not care
   EXPECT_EQ(run(del, config("1.0.0")), 0);
 }
+
+// Chained after another plugin: that plugin's interfaces, ips and routes come first, netctl's
+// ips point at netctl's interfaces in the merged list, and an interface netctl made again (same
+// name and sandbox) is not listed twice.
+TEST_F(CniPlugin, AddKeepsPrevResultInFront) {
+  json c = json::parse(config("1.0.0"));
+  c["prevResult"] = json::parse(R"({"cniVersion":"1.0.0",
+    "interfaces":[{"name":"lo","mac":"00:00:00:00:00:00","sandbox":"/proc/self/ns/net"},
+                  {"name":"eth0","mac":"0a:58:00:00:00:09","sandbox":"/proc/self/ns/net"}],
+    "ips":[{"address":"127.0.0.1/8","interface":0}],
+    "routes":[{"dst":"192.0.2.0/24"}],
+    "dns":{"nameservers":["192.0.2.53"]}})");
+  ASSERT_EQ(run(env("ADD"), c.dump()), 0) << out;
+  auto j = outJson();
+  ASSERT_EQ(j["interfaces"].size(), 4u) << out;  // lo, eth0 (netctl's, in place), br-t, veth0
+  EXPECT_EQ(j["interfaces"][0]["name"], "lo");
+  EXPECT_EQ(j["interfaces"][1]["name"], "eth0");
+  EXPECT_EQ(j["interfaces"][1]["mac"], "0a:58:00:00:00:03");
+  EXPECT_EQ(j["interfaces"][2]["name"], "br-t");
+  EXPECT_EQ(j["interfaces"][3]["name"], "veth0");
+  ASSERT_EQ(j["ips"].size(), 3u);
+  EXPECT_EQ(j["ips"][0]["address"], "127.0.0.1/8");
+  EXPECT_EQ(j["ips"][0]["interface"], 0);
+  EXPECT_EQ(j["ips"][1]["address"], "10.99.0.2/24");
+  EXPECT_EQ(j["ips"][1]["interface"], 1);
+  EXPECT_EQ(j["routes"][0]["dst"], "192.0.2.0/24");
+  EXPECT_EQ(j["routes"][1]["dst"], "0.0.0.0/0");
+  EXPECT_EQ(j["dns"]["nameservers"][0], "192.0.2.53");
+}
