@@ -32,6 +32,7 @@
 #include <cstdlib>
 #include <functional>
 
+#include "netctl/cni/vlan.h"
 #include "netctl/net/addr.h"
 #include "netctl/net/link.h"
 #include "netctl/net/netlink.h"
@@ -179,7 +180,6 @@ Outcome<void> attachNat(const std::string& stateDir, const Request& req, const N
 
 Outcome<NetResult> addBridge(const std::string& stateDir, const Request& req, const NetResult& ipam) {
   const NetConf& c = req.conf;
-  if (c.vlan) return fail(code::kUnsupportedField, "bridge \"vlan\" is not supported by netctl yet");
   auto ns = openNetns(req);
   if (!ns) return std::unexpected(ns.error());
   nl::SocketCache cache;
@@ -191,11 +191,20 @@ Outcome<NetResult> addBridge(const std::string& stateDir, const Request& req, co
 
   link::Info br = CNI_TRY(ensureBridge(*host, c), "bridge " + c.bridge);
   if (c.promiscMode && !(br.flags & IFF_PROMISC)) CNI_TRY(link::setPromisc(*host, br.index), "bridge " + c.bridge);
+  // vlan: filtering on before anything is attached, so a kernel without it fails the ADD
+  // before a veth exists; the gateway then lives on the VLAN's interface over the bridge.
+  int gatewayIndex = br.index;
+  if (c.vlan) {
+    CNI_TRY(vlan::enableFiltering(*host, br.index), "bridge " + c.bridge);
+    if (c.isGateway || c.isDefaultGateway)
+      gatewayIndex = CNI_TRY(vlan::ensureGatewayLink(*host, br.index, c.bridge, uint16_t(*c.vlan)),
+                             "VLAN gateway interface");
+  }
   if (c.isGateway || c.isDefaultGateway) {
     for (const auto& ipc : ipam.ips) {
       if (!ipc.gateway) continue;
       auto gw = *ip::Prefix::make(toIp(*ipc.gateway), ipc.address.len);
-      CNI_TRY(addr::add(*host, br.index, gw, {.noDad = true, .broadcast = true, .replace = true}),
+      CNI_TRY(addr::add(*host, gatewayIndex, gw, {.noDad = true, .broadcast = true, .replace = true}),
               "gateway address on " + c.bridge);
       const char* key = ipc.address.addr.isV4() ? "net.ipv4.ip_forward" : "net.ipv6.conf.all.forwarding";
       auto self = netns::current();
@@ -236,6 +245,9 @@ Outcome<NetResult> addBridge(const std::string& stateDir, const Request& req, co
   };
   if (c.hairpinMode)
     if (auto r = link::setHairpin(*host, *made); !r) return undo(failed(r.error(), "veth " + hostName));
+  if (c.vlan)
+    if (auto r = vlan::setPortVlan(*host, *made, uint16_t(*c.vlan), c.preserveDefaultVlan); !r)
+      return undo(failed(r.error(), "veth " + hostName));
   auto inner = link::index(*cs, req.env.ifname);
   if (!inner) return undo(failed(inner.error(), "container interface"));
   if (auto r = configure(*cs, *inner, ipam, c.isDefaultGateway); !r)

@@ -387,6 +387,7 @@ Outcome<NetConf> parseNetConf(std::string_view text, const ParseOptions& opts) {
     if (!vlan) return std::unexpected(vlan.error());
     if (*vlan) c.vlan = static_cast<int>(**vlan);
   }
+  TRY_OUT(readBool(j, "preserveDefaultVlan", c.preserveDefaultVlan));
   TRY_OUT(readString(j, "master", c.master));
   if (!c.master.empty() && !validIfname(c.master))
     return invalid(fmt::format("invalid master name \"{}\"", c.master));

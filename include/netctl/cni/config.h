@@ -80,7 +80,8 @@ struct NetConf {
   bool forceAddress = false;
   bool hairpinMode = false;
   bool promiscMode = false;
-  std::optional<int> vlan;  // 0..4094
+  std::optional<int> vlan;  // 1..4094 (0 = none): the port's PVID, untagged; filtering on the bridge
+  bool preserveDefaultVlan = true;  // false: the port leaves the bridge's default VLAN 1
   // bridge and ptp
   bool ipMasq = false;
   int mtu = 0;  // 0 = kernel default
