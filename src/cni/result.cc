@@ -8,8 +8,20 @@ using nlohmann::json;
 
 namespace {
 
-bool v11(std::string_view version) { return versionAtLeast(version, "1.1.0"); }
-bool hasIpVersion(std::string_view version) { return !versionAtLeast(version, "1.0.0"); }
+// What differs between the result shapes of the spec versions, decided in one place; the
+// renderer and the parser both follow it.
+struct Shape {
+  bool legacy = false;     // 0.1.0, 0.2.0: ip4/ip6 objects instead of interfaces/ips
+  bool ipVersion = false;  // 0.3.x, 0.4.0: ips[].version "4"|"6"
+  bool v11 = false;        // 1.1.0: interfaces[].mtu/socketPath/pciID, routes[].mtu/advmss/...
+};
+Shape shapeOf(const Version& v) {
+  return {v < Version{0, 3, 0}, v < Version{1, 0, 0}, v >= Version{1, 1, 0}};
+}
+Shape shapeOf(std::string_view version) {
+  auto v = Version::parse(version);
+  return v ? shapeOf(*v) : Shape{};
+}
 
 std::unexpected<Failure> bad(std::string what) {
   return fail(code::kDecodeFailure, "failed to decode result", std::move(what));
@@ -44,6 +56,28 @@ Outcome<std::vector<std::string>> optStrings(const json& j, const char* key) {
   return out;
 }
 
+// Reads optional members straight into their targets; the first wrong type is the error.
+Outcome<void> readInto(const json& j, const char* key, std::string& out) {
+  auto v = optString(j, key);
+  if (!v) return std::unexpected(v.error());
+  out = std::move(*v);
+  return {};
+}
+Outcome<void> readInto(const json& j, const char* key, std::optional<int>& out) {
+  auto v = optInt(j, key);
+  if (!v) return std::unexpected(v.error());
+  out = *v;
+  return {};
+}
+Outcome<void> readInto(const json& j, const char* key, std::vector<std::string>& out) {
+  auto v = optStrings(j, key);
+  if (!v) return std::unexpected(v.error());
+  out = std::move(*v);
+  return {};
+}
+#define READ(j, key, out) \
+  if (auto r_ = readInto(j, key, out); !r_) return std::unexpected(r_.error())
+
 Outcome<std::optional<IpAddr>> optAddr(const json& j, const char* key) {
   auto s = optString(j, key);
   if (!s) return std::unexpected(s.error());
@@ -68,18 +102,10 @@ Outcome<Dns> parseDns(const json& j) {
   Dns d;
   if (j.is_null()) return d;
   if (!j.is_object()) return bad("\"dns\" must be an object");
-  auto ns = optStrings(j, "nameservers");
-  if (!ns) return std::unexpected(ns.error());
-  d.nameservers = *ns;
-  auto dom = optString(j, "domain");
-  if (!dom) return std::unexpected(dom.error());
-  d.domain = *dom;
-  auto se = optStrings(j, "search");
-  if (!se) return std::unexpected(se.error());
-  d.search = *se;
-  auto op = optStrings(j, "options");
-  if (!op) return std::unexpected(op.error());
-  d.options = *op;
+  READ(j, "nameservers", d.nameservers);
+  READ(j, "domain", d.domain);
+  READ(j, "search", d.search);
+  READ(j, "options", d.options);
   return d;
 }
 
@@ -109,18 +135,17 @@ Outcome<Route> parseRoute(const json& j, bool withV11Fields) {
   if (!gw) return std::unexpected(gw.error());
   r.gw = *gw;
   if (withV11Fields) {
-    std::optional<int>* fields[] = {&r.mtu, &r.advmss, &r.priority, &r.table, &r.scope};
-    const char* names[] = {"mtu", "advmss", "priority", "table", "scope"};
-    for (int i = 0; i < 5; ++i) {
-      auto v = optInt(j, names[i]);
-      if (!v) return std::unexpected(v.error());
-      *fields[i] = *v;
-    }
+    READ(j, "mtu", r.mtu);
+    READ(j, "advmss", r.advmss);
+    READ(j, "priority", r.priority);
+    READ(j, "table", r.table);
+    READ(j, "scope", r.scope);
   }
   return r;
 }
 
 json resultToJson(const NetResult& r, std::string_view version) {
+  const Shape shape = shapeOf(version);
   json j;
   j["cniVersion"] = std::string(version);
   if (!r.interfaces.empty()) {
@@ -130,7 +155,7 @@ json resultToJson(const NetResult& r, std::string_view version) {
       o["name"] = i.name;
       if (!i.mac.empty()) o["mac"] = i.mac;
       if (!i.sandbox.empty()) o["sandbox"] = i.sandbox;
-      if (v11(version)) {
+      if (shape.v11) {
         if (i.mtu) o["mtu"] = *i.mtu;
         if (!i.socketPath.empty()) o["socketPath"] = i.socketPath;
         if (!i.pciID.empty()) o["pciID"] = i.pciID;
@@ -143,7 +168,7 @@ json resultToJson(const NetResult& r, std::string_view version) {
     json list = json::array();
     for (const auto& ip : r.ips) {
       json o;
-      if (hasIpVersion(version)) o["version"] = ip.address.addr.isV4() ? "4" : "6";
+      if (shape.ipVersion) o["version"] = ip.address.addr.isV4() ? "4" : "6";
       o["address"] = ip.address.str();
       if (ip.gateway) o["gateway"] = ip.gateway->str();
       if (ip.interface) o["interface"] = *ip.interface;
@@ -153,7 +178,7 @@ json resultToJson(const NetResult& r, std::string_view version) {
   }
   if (!r.routes.empty()) {
     json list = json::array();
-    for (const auto& rt : r.routes) list.push_back(routeToJson(rt, v11(version)));
+    for (const auto& rt : r.routes) list.push_back(routeToJson(rt, shape.v11));
     j["routes"] = std::move(list);
   }
   j["dns"] = dnsToJson(r.dns);
@@ -208,33 +233,21 @@ Outcome<NetResult> parseResult(const json& j, std::string_view fallbackVersion) 
   r.cniVersion = ver->empty() ? std::string(fallbackVersion) : *ver;
   auto pv = Version::parse(r.cniVersion);
   if (!pv) return bad(fmt::format("invalid result cniVersion \"{}\"", r.cniVersion));
-  if (*pv < Version{0, 3, 0}) return parseLegacy(j, std::move(r));
-  bool with11 = *pv >= Version{1, 1, 0};
+  const Shape shape = shapeOf(*pv);
+  if (shape.legacy) return parseLegacy(j, std::move(r));
 
   if (auto it = j.find("interfaces"); it != j.end() && !it->is_null()) {
     if (!it->is_array()) return bad("\"interfaces\" must be a list");
     for (const auto& e : *it) {
       if (!e.is_object()) return bad("an interface must be an object");
       Interface i;
-      auto name = optString(e, "name");
-      if (!name) return std::unexpected(name.error());
-      i.name = *name;
-      auto mac = optString(e, "mac");
-      if (!mac) return std::unexpected(mac.error());
-      i.mac = *mac;
-      auto sb = optString(e, "sandbox");
-      if (!sb) return std::unexpected(sb.error());
-      i.sandbox = *sb;
-      if (with11) {
-        auto mtu = optInt(e, "mtu");
-        if (!mtu) return std::unexpected(mtu.error());
-        i.mtu = *mtu;
-        auto sp = optString(e, "socketPath");
-        if (!sp) return std::unexpected(sp.error());
-        i.socketPath = *sp;
-        auto pci = optString(e, "pciID");
-        if (!pci) return std::unexpected(pci.error());
-        i.pciID = *pci;
+      READ(e, "name", i.name);
+      READ(e, "mac", i.mac);
+      READ(e, "sandbox", i.sandbox);
+      if (shape.v11) {
+        READ(e, "mtu", i.mtu);
+        READ(e, "socketPath", i.socketPath);
+        READ(e, "pciID", i.pciID);
       }
       r.interfaces.push_back(std::move(i));
     }
@@ -253,9 +266,7 @@ Outcome<NetResult> parseResult(const json& j, std::string_view fallbackVersion) 
       c.gateway = *gw;
       if (c.gateway && c.gateway->family != p->addr.family)
         return bad(fmt::format("gateway {} does not match address {}", c.gateway->str(), *addr));
-      auto idx = optInt(e, "interface");
-      if (!idx) return std::unexpected(idx.error());
-      c.interface = *idx;
+      READ(e, "interface", c.interface);
       // "version" (0.3.x/0.4.0) is implied by the address; a contradiction is an error.
       auto v = optString(e, "version");
       if (!v) return std::unexpected(v.error());
@@ -267,7 +278,7 @@ Outcome<NetResult> parseResult(const json& j, std::string_view fallbackVersion) 
   if (auto it = j.find("routes"); it != j.end() && !it->is_null()) {
     if (!it->is_array()) return bad("\"routes\" must be a list");
     for (const auto& e : *it) {
-      auto route = parseRoute(e, with11);
+      auto route = parseRoute(e, shape.v11);
       if (!route) return std::unexpected(route.error());
       r.routes.push_back(*route);
     }
@@ -291,9 +302,9 @@ Outcome<json> convertResult(const json& j, std::string_view toVersion) {
 Outcome<void> validateResult(const NetResult& r) {
   for (const auto& i : r.interfaces) {
     if (i.name.empty()) return fail(code::kInternal, "result has an interface without a name");
-    if (!i.sandbox.empty() && !validMac(i.mac))
-      return fail(code::kInternal, fmt::format("interface {} has an invalid MAC \"{}\"", i.name, i.mac));
-    if (!i.mac.empty() && !validMac(i.mac))
+    // A sandbox interface must have a MAC (podman rejects the result otherwise); any MAC given
+    // must be well formed.
+    if ((!i.sandbox.empty() || !i.mac.empty()) && !validMac(i.mac))
       return fail(code::kInternal, fmt::format("interface {} has an invalid MAC \"{}\"", i.name, i.mac));
   }
   for (const auto& ip : r.ips) {
