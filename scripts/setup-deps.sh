@@ -10,9 +10,10 @@ build_pkgs=(
   libseccomp-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Tools the demo, tests and benchmarks use (python3 serves HTTP in the quickstart lab) as peers or to
-# read kernel state from outside netctl. mininet + bridge-utils: the Mininet star in lab_bench.
+# read kernel state from outside netctl. mininet + bridge-utils: the Mininet star in lab_bench;
+# containerd: the `ctr run --cni` e2e test.
 test_pkgs=(iproute2 nftables iputils-ping procps util-linux curl python3 crun runc containernetworking-plugins conntrack
-  mininet bridge-utils)
+  mininet bridge-utils containerd)
 
 missing=()
 for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
