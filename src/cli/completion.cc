@@ -42,7 +42,7 @@ _netctl() {
     return;;
   esac
   case "$verb" in
-    down|inspect|exec|graph)
+    down|inspect|exec|graph|impair|link|stop|start|restart|events)
       COMPREPLY=($(compgen -W "$(ls "$root/labs" 2>/dev/null)" -- "$cur") $(compgen -f -- "$cur"));;
     completion) COMPREPLY=($(compgen -W "bash" -- "$cur"));;
     *) COMPREPLY=($(compgen -f -- "$cur"));;
