@@ -396,6 +396,9 @@ Impair decodeImpair(Reader& r, const YAML::Node& n, const std::string& path) {
     im.limitPackets = static_cast<uint32_t>(r.integer(n["limit"], path + ".limit", 1, 1 << 30));
   if (im.jitterUs && !im.delayUs)
     r.fail(keys["jitter"], path + ".jitter", "jitter needs a delay");
+  // netem reorders by sending some packets at once while the rest wait out the delay.
+  if (im.reorderPct && !im.delayUs)
+    r.fail(keys["reorder"], path + ".reorder", "reorder needs a delay");
   return im;
 }
 
