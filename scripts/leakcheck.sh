@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints a snapshot of what the test suite must leave untouched on the machine: links, named
 # network namespaces, mounts, nftables tables, forwarding sysctls, cgroups under our own cgroup
-# and /run/netctl. scripts/test.sh diffs a snapshot taken before the suite with one after.
+# /run/netctl and /var/lib/cni (libcni's cache). scripts/test.sh diffs a snapshot taken before the
+# suite with one after.
 set -u
 echo "# links"
 ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
@@ -27,4 +28,5 @@ done < /proc/self/cgroup
 echo "# state"
 ls -A /run/netctl 2>/dev/null
 ls -A /run/netns 2>/dev/null
+ls -A /var/lib/cni 2>/dev/null | sed 's|^|/var/lib/cni/|'
 exit 0  # a snapshot, not a verdict: test.sh compares two of them

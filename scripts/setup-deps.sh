@@ -11,9 +11,9 @@ build_pkgs=(
 )
 # Tools the demo, tests and benchmarks use (python3 serves HTTP in the quickstart lab) as peers or to
 # read kernel state from outside netctl. mininet + bridge-utils: the Mininet star in lab_bench;
-# containerd: the `ctr run --cni` e2e test.
+# containerd, podman: the `ctr run --cni` and podman e2e tests.
 test_pkgs=(iproute2 nftables iputils-ping procps util-linux curl python3 crun runc containernetworking-plugins conntrack
-  mininet bridge-utils containerd)
+  mininet bridge-utils containerd podman)
 
 missing=()
 for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do

@@ -40,16 +40,6 @@ json portJson(const PortMap& p) {
   return j;
 }
 
-json endpointJson(const Endpoint& e) {
-  json j = {{"kind", e.kind == EndpointKind::kNode ? "node" : "bridge"},
-            {"node", e.node},
-            {"iface", e.iface}};
-  opt(j, "mac", e.mac);
-  opt(j, "ipv4", e.ipv4);
-  opt(j, "ipv6", e.ipv6);
-  return j;
-}
-
 json peersJson(const std::vector<VxlanPeer>& peers) {
   json j = json::array();
   for (const auto& p : peers) j.push_back({{"host", p.host}, {"address", p.address.str()}, {"port", p.port}});
@@ -67,6 +57,17 @@ json impairJson(const Impair& im) {
   opt(j, "correlation_pct", im.correlationPct);
   opt(j, "rate_bps", im.rateBitsPerSec);
   opt(j, "limit_packets", im.limitPackets);
+  return j;
+}
+
+json endpointJson(const Endpoint& e) {
+  json j = {{"kind", e.kind == EndpointKind::kNode ? "node" : "bridge"},
+            {"node", e.node},
+            {"iface", e.iface}};
+  opt(j, "mac", e.mac);
+  opt(j, "ipv4", e.ipv4);
+  opt(j, "ipv6", e.ipv6);
+  if (e.impair) j["impair"] = impairJson(*e.impair);
   return j;
 }
 
@@ -131,6 +132,20 @@ std::vector<VxlanPeer> peersFrom(const json& j) {
   return out;
 }
 
+Impair impairFrom(const json& im) {
+  Impair i;
+  get(im, "delay_us", i.delayUs);
+  get(im, "jitter_us", i.jitterUs);
+  get(im, "loss_pct", i.lossPct);
+  get(im, "corrupt_pct", i.corruptPct);
+  get(im, "duplicate_pct", i.duplicatePct);
+  get(im, "reorder_pct", i.reorderPct);
+  get(im, "correlation_pct", i.correlationPct);
+  get(im, "rate_bps", i.rateBitsPerSec);
+  get(im, "limit_packets", i.limitPackets);
+  return i;
+}
+
 Endpoint endpointFrom(const json& j) {
   Endpoint e;
   e.kind = j.at("kind").get<std::string>() == "bridge" ? EndpointKind::kBridge : EndpointKind::kNode;
@@ -139,6 +154,7 @@ Endpoint endpointFrom(const json& j) {
   get(j, "mac", e.mac, mac);
   get(j, "ipv4", e.ipv4, prefix);
   get(j, "ipv6", e.ipv6, prefix);
+  if (j.contains("impair")) e.impair = impairFrom(j.at("impair"));
   return e;
 }
 
@@ -348,20 +364,7 @@ Result<Lab> fromJson(const nlohmann::json& j) {
       get(x, "vni", l.vni);
       get(x, "src_port", l.srcPort);
       if (x.contains("peers")) l.peers = peersFrom(x.at("peers"));
-      if (x.contains("impair")) {
-        const json& im = x.at("impair");
-        Impair i;
-        get(im, "delay_us", i.delayUs);
-        get(im, "jitter_us", i.jitterUs);
-        get(im, "loss_pct", i.lossPct);
-        get(im, "corrupt_pct", i.corruptPct);
-        get(im, "duplicate_pct", i.duplicatePct);
-        get(im, "reorder_pct", i.reorderPct);
-        get(im, "correlation_pct", i.correlationPct);
-        get(im, "rate_bps", i.rateBitsPerSec);
-        get(im, "limit_packets", i.limitPackets);
-        l.impair = i;
-      }
+      if (x.contains("impair")) l.impair = impairFrom(x.at("impair"));
       lab.links.push_back(std::move(l));
     }
     for (const auto& x : j.at("hosts")) {

@@ -11,7 +11,7 @@ namespace netctl::topology::detail {
 namespace {
 
 const std::initializer_list<std::string_view> kEndpointKeys = {"node", "interface", "mac",
-                                                                   "ipv4", "ipv6"};
+                                                                   "ipv4", "ipv6", "impair"};
 
 struct Ctx {
   Reader& r;
@@ -58,6 +58,10 @@ Endpoint endpointFromMap(Ctx& c, const YAML::Node& n, const std::string& path) {
   if (keys.contains("ipv6")) {
     ep.ipv6 = c.r.prefix(n["ipv6"], path + ".ipv6", false, 6);
     ep.locs.at["ipv6"] = Reader::loc(n["ipv6"]);
+  }
+  if (keys.contains("impair")) {
+    ep.impair = decodeImpair(c.r, n["impair"], path + ".impair");
+    ep.locs.at["impair"] = Reader::loc(n["impair"]);
   }
   if (c.isBridge(ep.node)) ep.kind = EndpointKind::kBridge;
   return ep;

@@ -19,7 +19,11 @@ Result<void> afterUp(const std::string& root, const Lab& desired, const Plan& pl
   std::set<std::string> freshNodes(plan.addNodes.begin(), plan.addNodes.end());
   bool hasLive = !live.down.empty() || !live.impair.empty() || !live.stopped.empty();
   bool hasImpair = false;
-  for (const auto& l : desired.links) hasImpair |= l.impair && !l.impair->empty() && added.count(names::linkId(l));
+  for (const auto& l : desired.links) {
+    if (!added.count(names::linkId(l))) continue;
+    hasImpair |= l.impair && !l.impair->empty();
+    for (const auto& e : l.endpoints) hasImpair |= e.impair && !e.impair->empty();
+  }
   if (!hasLive && !hasImpair) return {};
 
   auto run = RunningLab::of(root, desired);
@@ -41,8 +45,12 @@ Result<void> afterUp(const std::string& root, const Lab& desired, const Plan& pl
       const std::string key = e.str();
       // The file is newer than an impairment set live on the link it replaced.
       live.impair.erase(key);
-      if (l.impair && !l.impair->empty()) {
-        qdisc::Impairment imp = fromModel(*l.impair);
+      // An endpoint's own impair (its egress) wins over the link's (both directions).
+      const std::optional<Impair>* impair = &l.impair;
+      for (const auto& ep : l.endpoints)
+        if (ep.impair && ep.node == e.node && ep.iface == e.iface) impair = &ep.impair;
+      if (*impair && !(*impair)->empty()) {
+        qdisc::Impairment imp = fromModel(**impair);
         NETCTL_TRYC(qdisc::validate(imp), "{}: impair", what);
         NETCTL_TRYC(qdisc::apply(*sock, link::Ref(e.iface), imp), "{}: impairing {}", what, key);
       }

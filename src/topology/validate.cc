@@ -426,12 +426,15 @@ std::vector<HostRequirement> hostRequirements(const Lab& lab) {
         break;
       case LinkType::kDummy: feature("dummy", L.path, L.self); break;
     }
-    if (link.impair && !link.impair->empty()) {
-      const auto& im = *link.impair;
+    auto impairFeatures = [&](const std::optional<Impair>& impair, const FieldLocs& at) {
+      if (!impair || impair->empty()) return;
+      const auto& im = *impair;
       if (im.delayUs || im.lossPct || im.corruptPct || im.duplicatePct || im.reorderPct)
-        feature("netem", join(L.path, "impair"), L.of("impair"));
-      if (im.rateBitsPerSec) feature("tbf", join(L.path, "impair"), L.of("impair"));
-    }
+        feature("netem", join(at.path, "impair"), at.of("impair"));
+      if (im.rateBitsPerSec) feature("tbf", join(at.path, "impair"), at.of("impair"));
+    };
+    impairFeatures(link.impair, L);
+    for (const auto& e : link.endpoints) impairFeatures(e.impair, e.locs);
   }
   for (const auto& node : lab.nodes)
     if (!node.nat.empty()) feature("nftables-nat", join(node.locs.path, "nat"), node.locs.of("nat"));

@@ -200,18 +200,7 @@ enum class EndpointKind {
   kBridge,   // network:port, a port of a lab-owned bridge; `iface` names the host-side end
 };
 
-struct Endpoint {
-  EndpointKind kind = EndpointKind::kNode;
-  std::string node;   // node or network name; "host" / "macvlan" for those kinds
-  std::string iface;
-  std::optional<Mac> mac;
-  std::optional<IpPrefix> ipv4;  // with prefix length: "10.0.0.1/30"
-  std::optional<IpPrefix> ipv6;
-  FieldLocs locs;
-  std::string str() const { return node + ":" + iface; }
-};
-
-// Link impairment, parsed and kept for the netem work (issue 7). Units normalised.
+// An impairment: a link's `impair:` (both directions) or an endpoint's (its egress). Units normalised.
 struct Impair {
   std::optional<uint64_t> delayUs, jitterUs;
   std::optional<double> lossPct, corruptPct, duplicatePct, reorderPct, correlationPct;
@@ -222,6 +211,19 @@ struct Impair {
            !correlationPct && !rateBitsPerSec && !limitPackets;
   }
 };
+
+struct Endpoint {
+  EndpointKind kind = EndpointKind::kNode;
+  std::string node;   // node or network name; "host" / "macvlan" for those kinds
+  std::string iface;
+  std::optional<Mac> mac;
+  std::optional<IpPrefix> ipv4;  // with prefix length: "10.0.0.1/30"
+  std::optional<IpPrefix> ipv6;
+  std::optional<Impair> impair;  // egress of this end only; over the link's own `impair`
+  FieldLocs locs;
+  std::string str() const { return node + ":" + iface; }
+};
+
 
 struct Link {
   LinkType type = LinkType::kVeth;

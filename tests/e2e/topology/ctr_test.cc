@@ -47,8 +47,10 @@ TEST(Containerd, CtrRunWithNetctlAsThePlugin) {
       t);
   std::ofstream(t + "/config.toml") << "version = 2\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n";
   // The sandbox's mount namespace is private: these mounts are the test's only.
+  // libcni keeps its results cache in /var/lib/cni whatever the config says: a tmpfs over
+  // /var/lib keeps it off the machine's disk.
   ASSERT_EQ(sh("mount --bind " + t + "/netd /etc/cni/net.d && mount --bind " + t + "/bin " + pluginDir +
-               " && mount --bind / " + t + "/rootfs").rc, 0);
+               " && mount --bind / " + t + "/rootfs && mount -t tmpfs tmpfs /var/lib").rc, 0);
   auto pidText = sh(fmt::format("containerd --config {0}/config.toml --root {0}/root --state {0}/state "
                                 "--address {0}/c.sock >{0}/containerd.log 2>&1 & echo $!", t)).out;
   pid_t pid = std::atoi(pidText.c_str());
@@ -77,7 +79,7 @@ TEST(Containerd, CtrRunWithNetctlAsThePlugin) {
     ::waitpid(pid, nullptr, WNOHANG);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  sh("umount " + t + "/rootfs; umount /etc/cni/net.d; umount " + pluginDir);
+  sh("umount " + t + "/rootfs; umount /etc/cni/net.d; umount /var/lib; umount " + pluginDir);
   sh("ip link del cni0");
   // Never a recursive removal over rootfs (the host's root while it is mounted): only the
   // directories this test filled, then rmdir, which fails on a mount point.

@@ -249,6 +249,36 @@ TEST(Live, RateLimitFromTheFileHoldsAndResetRestoresFullSpeed) {
   expectClean("after down rl");
 }
 
+// An endpoint's impair shapes that end's egress only, and wins over the link's on that end.
+TEST(Live, EndpointImpairShapesOneDirection) {
+  std::string file = writeLab("ep", R"(name: ep
+defaults: {cmd: [sleep, infinity]}
+nodes: {a: {}, b: {}}
+links:
+  - type: veth
+    endpoints:
+      - {node: a, interface: eth1, ipv4: 10.78.0.1/30, impair: {rate: 20mbit}}
+      - {node: b, interface: eth1, ipv4: 10.78.0.2/30}
+    impair: {rate: 80mbit}
+)");
+  auto up = labtest::netctl("up " + file);
+  ASSERT_EQ(up.rc, 0) << up.out;
+  auto a = tcRoot("ep-a", "eth1"), b = tcRoot("ep-b", "eth1");
+  ASSERT_FALSE(a.is_null());
+  ASSERT_FALSE(b.is_null());
+  EXPECT_EQ(a["kind"], "tbf");
+  EXPECT_EQ(a["options"]["rate"], 20'000'000 / 8);  // the endpoint's own
+  EXPECT_EQ(b["options"]["rate"], 80'000'000 / 8);  // the link's
+  double ab = goodput("ep-a", "ep-b", "10.78.0.2", 300ms, 1500ms);
+  std::printf("goodput a->b with a's egress at 20mbit: %.2f Mbit/s\n", ab / 1e6);
+  EXPECT_GE(ab, 18e6);
+  EXPECT_LE(ab, 22e6);
+  auto again = labtest::netctl("up " + file);
+  EXPECT_NE(again.out.find("no changes"), std::string::npos) << again.out;
+  ASSERT_EQ(labtest::netctl("down ep").rc, 0);
+  expectClean("after down ep");
+}
+
 TEST(Live, NetemMissingIsAClearErrorAndKeepsTheRate) {
   std::string file = pairLab("nm", "{rate: 10mbit}");
   auto up = labtest::netctl("up " + file);
