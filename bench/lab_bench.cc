@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -67,9 +68,15 @@ struct UpDown {
   bool ok() const { return up.rc == 0 && down.rc == 0; }
 };
 
+// The kernel frees namespaces, cgroups and their devices for seconds after `down` (or
+// Mininet's stop) has returned; each measurement starts after a pause, so that one run's
+// cleanup is not charged to the next.
+void settle() { std::this_thread::sleep_for(std::chrono::seconds(5)); }
+
 UpDown netctlLab(const std::string& shape, int n, const std::string& yaml) {
   std::string file = fmt::format("/tmp/lab-bench-{}-{}-{}.yaml", ::getpid(), shape, n);
   std::ofstream(file) << yaml;
+  settle();
   UpDown r{runNetctl({"up", file}), runNetctl({"down", fmt::format("{}{}", shape, n)})};
   ::unlink(file.c_str());
   return r;
@@ -78,6 +85,7 @@ UpDown netctlLab(const std::string& shape, int n, const std::string& yaml) {
 // Mininet's star: its script times its own up and down (the Python start-up is not counted).
 std::optional<std::pair<double, double>> mininetStar(int n) {
   std::string out = fmt::format("/tmp/lab-bench-{}-mininet.json", ::getpid());
+  settle();
   auto s = runProgram({"/usr/bin/python3", NETCTL_SOURCE_DIR "/bench/mininet_star.py", std::to_string(n)}, out);
   std::ifstream in(out);
   double up = -1, down = -1;
