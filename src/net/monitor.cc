@@ -50,7 +50,11 @@ std::string jsonString(std::string_view s) {
   return out + "\"";
 }
 
-// "2026-11-23T08:30:00.123456Z" (full) or "08:30:00.123456".
+
+bool isLinkKind(Kind k) { return k == Kind::kLinkAdded || k == Kind::kLinkRemoved || k == Kind::kLinkUp || k == Kind::kLinkDown; }
+
+}  // namespace
+
 std::string timeText(std::chrono::system_clock::time_point t, bool full) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   time_t secs = static_cast<time_t>(us / 1000000);
@@ -61,10 +65,6 @@ std::string timeText(std::chrono::system_clock::time_point t, bool full) {
                        tm.tm_min, tm.tm_sec, us % 1000000);
   return fmt::format("{:02}:{:02}:{:02}.{:06}", tm.tm_hour, tm.tm_min, tm.tm_sec, us % 1000000);
 }
-
-bool isLinkKind(Kind k) { return k == Kind::kLinkAdded || k == Kind::kLinkRemoved || k == Kind::kLinkUp || k == Kind::kLinkDown; }
-
-}  // namespace
 
 struct Monitor::Source {
   std::string name;

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <ctime>
 
 #include "live_common.h"
 #include "netctl/net/monitor.h"
@@ -18,17 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The monitor's own format: "2026-11-23T08:30:00.123456Z" in JSON, "08:30:00.123456" in text.
-std::string timeText(std::chrono::system_clock::time_point t, bool full) {
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  time_t secs = static_cast<time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  if (full)
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us % 1000000);
-  return fmt::format("{:02}:{:02}:{:02}.{:06}", tm.tm_hour, tm.tm_min, tm.tm_sec, us % 1000000);
-}
 
 // "running", "created", "exited" (its command ended), "stopped" (by netctl stop), "gone".
 std::string nodeState(runtime::Runtime& rt, const LiveState& live, const std::string& lab,
@@ -74,11 +62,11 @@ Result<void> streamEvents(const std::string& root, const std::string& lab, const
         auto t = std::chrono::system_clock::now();
         std::string ns = names::netns(lab, n);
         if (o.json)
-          fmt::print(o.out, "{}\n", nlohmann::json{{"time", timeText(t, true)}, {"netns", ns},
+          fmt::print(o.out, "{}\n", nlohmann::json{{"time", monitor::timeText(t, true)}, {"netns", ns},
                                                    {"event", nodeEvent(now)}, {"node", n}, {"state", now}}
                                         .dump());
         else
-          fmt::print(o.out, "{} {} {} {}\n", timeText(t, false), ns, nodeEvent(now), n);
+          fmt::print(o.out, "{} {} {} {}\n", monitor::timeText(t, false), ns, nodeEvent(now), n);
         std::fflush(o.out);
       }
       before = now;

@@ -47,6 +47,8 @@ struct Event {
 std::string toJsonLine(const Event& e);
 // "08:30:00.123456 lab-r1 link-down eth1 (ifindex 5, admin up, no carrier)"
 std::string toText(const Event& e);
+// The events' time format: "2026-11-23T08:30:00.123456Z" (full) or "08:30:00.123456".
+std::string timeText(std::chrono::system_clock::time_point t, bool full);
 
 class Monitor {
  public:
