@@ -579,7 +579,7 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
   }
 
   Journal jr(NETCTL_TRY(journal::Writer::open(paths.journal)));
-  int jobs = o.jobs > 0 ? o.jobs : cpuCount();
+  int jobs = forkingJobs(o.jobs > 0 ? o.jobs : cpuCount());  // nodes and exec fork
   Ctx c{lab, o, paths, paths.dir + "/netns", runtime::Runtime(o.root), jr, jobs, {}, {}};
   const Plan& plan = result.plan;
   if (plan.changes() == 0 && !plan.hostsChanged) {

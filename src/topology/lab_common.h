@@ -28,6 +28,19 @@ inline int cpuCount() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
+// How many workers may fork at once. A node's init is forked from a worker thread and then
+// allocates: glibc's malloc takes its locks around fork(), so that is safe; gcc 12's ASan
+// allocator does not (LLVM added it in release 18), and an init forked while another worker
+// held the allocator's lock hangs in its first allocation. Sanitizer builds fork one at a time.
+inline int forkingJobs(int jobs) {
+#if defined(__SANITIZE_ADDRESS__)
+  (void)jobs;
+  return 1;
+#else
+  return jobs;
+#endif
+}
+
 // Runs fn(i, cache) for every i in [0, n) on at most `jobs` threads (the caller's included),
 // each with its own netlink sockets. Stops handing out work after the first failure and
 // returns the failure of the lowest index.
