@@ -18,6 +18,7 @@
 #include "lab_support.h"
 #include "netctl/base/unique_fd.h"
 #include "netctl/net/netns.h"
+#include "support/goodput.h"
 
 using namespace labtest;
 using namespace std::chrono_literals;
@@ -65,68 +66,13 @@ bool kernelHasNetem(const std::string& ns) {
   return has;
 }
 
-// TCP goodput from netns `from` to `to` listening on addr:5201, counted at the receiver after
-// `warmup` (slow start and the bucket's first burst are not the rate), in bits/s.
+// TCP goodput between two named netns (see support/goodput.h), in bits/s.
 double goodput(const std::string& from, const std::string& to, const std::string& addr,
                std::chrono::milliseconds warmup, std::chrono::milliseconds duration) {
-  using netctl::UniqueFd;
   auto nsTo = netctl::netns::openPath("/run/netns/" + to);
   auto nsFrom = netctl::netns::openPath("/run/netns/" + from);
   if (!nsTo || !nsFrom) return ADD_FAILURE() << "no netns " << from << " or " << to, 0;
-  // A socket belongs to the netns it was made in; the threads that use it need not enter it.
-  auto socketIn = [](const netctl::netns::Handle& ns) {
-    auto fd = netctl::netns::runIn(ns, []() -> netctl::Result<UniqueFd> {
-      return UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    });
-    return fd ? std::move(*fd) : UniqueFd();
-  };
-  UniqueFd listener = socketIn(*nsTo), sender = socketIn(*nsFrom);
-  int one = 1;
-  ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(5201);
-  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0 || ::listen(listener.get(), 1) != 0)
-    return ADD_FAILURE() << "listen: " << std::strerror(errno), 0;
-  std::atomic<double> measured{0};
-  std::thread receiver([&] {
-    UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!conn.valid()) return;
-    std::vector<char> buf(256 * 1024);
-    auto start = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::time_point t0{};
-    uint64_t bytes = 0;
-    for (;;) {
-      ssize_t n = ::read(conn.get(), buf.data(), buf.size());
-      if (n <= 0) break;
-      auto now = std::chrono::steady_clock::now();
-      if (now - start < warmup) continue;
-      if (t0 == std::chrono::steady_clock::time_point{}) {
-        t0 = now;
-        continue;
-      }
-      bytes += static_cast<uint64_t>(n);
-    }
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (secs > 0) measured = static_cast<double>(bytes) * 8 / secs;
-  });
-  sockaddr_in dst{};
-  dst.sin_family = AF_INET;
-  dst.sin_port = htons(5201);
-  ::inet_pton(AF_INET, addr.c_str(), &dst.sin_addr);
-  if (::connect(sender.get(), reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
-    ADD_FAILURE() << "connect: " << std::strerror(errno);
-    ::shutdown(listener.get(), SHUT_RDWR);
-    receiver.join();
-    return 0;
-  }
-  std::vector<char> data(64 * 1024, 'x');
-  auto end = std::chrono::steady_clock::now() + warmup + duration;
-  while (std::chrono::steady_clock::now() < end)
-    if (::write(sender.get(), data.data(), data.size()) < 0) break;
-  sender.reset();  // EOF: the receiver stops its clock once the shaper has drained the queue
-  receiver.join();
-  return measured;
+  return netctl::testing::goodput(*nsFrom, *nsTo, addr, warmup, duration);
 }
 
 nlohmann::json impairShow(const std::string& lab, const std::string& at) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "integration/net/net_helpers.h"
+#include "support/goodput.h"
 #include "netctl/base/unique_fd.h"
 #include "netctl/net/addr.h"
 #include "netctl/net/qdisc.h"
@@ -87,63 +88,9 @@ bool kernelHasNetem(const std::string& ns) {
   return has;
 }
 
-// TCP goodput from a to b (10.77.0.2) for `duration`, measured at the receiver after `warmup`
-// (slow start and the bucket's first burst are not the rate), in bits/s.
+// TCP goodput from a to b (10.77.0.2), in bits/s (support/goodput.h).
 double goodput(Pair& p, std::chrono::milliseconds warmup, std::chrono::milliseconds duration) {
-  // Sockets belong to the netns they were made in; the threads that use them need not enter it.
-  UniqueFd listener = netns::runIn(*p.b, []() -> Result<UniqueFd> {
-                        UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-                        int one = 1;
-                        ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-                        sockaddr_in sin{};
-                        sin.sin_family = AF_INET;
-                        sin.sin_port = htons(5201);
-                        if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0 || ::listen(fd.get(), 1) != 0)
-                          return errnoError("listening");
-                        return fd;
-                      }).value();
-  UniqueFd sender = netns::runIn(*p.a, []() -> Result<UniqueFd> {
-                      return UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-                    }).value();
-  std::atomic<double> measured{0};
-  std::thread receiver([&] {
-    UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!conn.valid()) return;
-    std::vector<char> buf(256 * 1024);
-    auto start = std::chrono::steady_clock::now();
-    std::chrono::steady_clock::time_point t0{};
-    uint64_t bytes = 0;
-    for (;;) {
-      ssize_t n = ::read(conn.get(), buf.data(), buf.size());
-      if (n <= 0) break;
-      auto now = std::chrono::steady_clock::now();
-      if (now - start < warmup) continue;
-      if (t0 == std::chrono::steady_clock::time_point{}) {
-        t0 = now;  // bytes from here on count
-        continue;
-      }
-      bytes += static_cast<uint64_t>(n);
-    }
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (secs > 0) measured = static_cast<double>(bytes) * 8 / secs;
-  });
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(5201);
-  ::inet_pton(AF_INET, "10.77.0.2", &to.sin_addr);
-  if (::connect(sender.get(), reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-    ADD_FAILURE() << "connect: " << std::strerror(errno);
-    ::shutdown(listener.get(), SHUT_RDWR);
-    receiver.join();
-    return 0;
-  }
-  std::vector<char> data(64 * 1024, 'x');
-  auto end = std::chrono::steady_clock::now() + warmup + duration;
-  while (std::chrono::steady_clock::now() < end)
-    if (::write(sender.get(), data.data(), data.size()) < 0) break;
-  sender.reset();  // EOF: the receiver's clock stops when the shaper has drained the queue
-  receiver.join();
-  return measured;
+  return testing::goodput(*p.a, *p.b, "10.77.0.2", warmup, duration);
 }
 
 TEST(Qdisc, RateLimitHoldsWithinTenPercentAndResetRestoresFullSpeed) {
