@@ -16,3 +16,16 @@ endif()
 if(NETCTL_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# The netctl binary starts for every CNI call and every container exec, so it links as little
+# as it can at run time: fmt and spdlog as headers only, and the C++ libraries statically.
+add_library(netctl_fmt INTERFACE)
+target_compile_definitions(netctl_fmt INTERFACE FMT_HEADER_ONLY=1 SPDLOG_FMT_EXTERNAL)
+target_link_libraries(netctl_fmt INTERFACE Threads::Threads)
+function(netctl_static_library var name)
+  find_library(${var} NAMES lib${name}.a REQUIRED)
+endfunction()
+netctl_static_library(NETCTL_YAML_CPP_A yaml-cpp)
+netctl_static_library(NETCTL_BOOST_PO_A boost_program_options)
+netctl_static_library(NETCTL_SECCOMP_A seccomp)
+netctl_static_library(NETCTL_NFTNL_A nftnl)
