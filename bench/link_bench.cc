@@ -86,6 +86,7 @@ Figures runNetctl(int n) {
     v.link.master = bridge;
     v.link.up = true;
     v.link.owner = "bench";
+    v.link.ipv6LinkLocal = false;  // a bridge port, as netctl's labs and CNI make them
     v.peer.name = "eth0";
     v.peer.netns = &spaces[i];
     v.peer.up = true;

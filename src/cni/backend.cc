@@ -222,6 +222,7 @@ Outcome<NetResult> addBridge(const std::string& stateDir, const Request& req, co
   v.link.mac = randomMac();
   v.link.master = br.index;
   v.link.up = true;
+  v.link.ipv6LinkLocal = false;  // a bridge port
   v.peer.name = req.env.ifname;
   v.peer.netns = &*ns;
   v.peer.mtu = uint32_t(c.mtu);

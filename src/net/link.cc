@@ -80,7 +80,7 @@ void putCommon(nl::Message& m, ifinfomsg* ifm, const Common& c, int master) {
   if (c.mac) m.putBytes(IFLA_ADDRESS, c.mac->bytes.data(), c.mac->bytes.size());
   if (master) m.putU32(IFLA_MASTER, static_cast<uint32_t>(master));
   if (!c.owner.empty()) m.putU32(IFLA_GROUP, ownerGroup(c.owner));
-  if (c.up) {
+  if (c.up && c.ipv6LinkLocal) {  // otherwise it comes up in the second phase (createMany)
     ifm->ifi_flags |= IFF_UP;
     ifm->ifi_change |= IFF_UP;
   }
@@ -290,6 +290,28 @@ Result<Resolved> resolve(Resolver& r, const Spec& spec) {
   return out;
 }
 
+// The second phase's requests for one netns, and the spec each is for.
+struct Finish {
+  std::vector<nl::Message> msgs;
+  std::vector<size_t> slots;
+};
+
+// The ifalias that marks an owner's link ("" for no owner).
+std::string markOf(std::string_view owner) { return owner.empty() ? std::string() : fmt::format("{}{}", kMarkPrefix, owner); }
+
+// The link's own end: its mark, and its IFF_UP when that waited for the IPv6 mode.
+void finishOwnEnd(Finish& f, size_t slot, int index, const Common& c) {
+  const bool lateUp = c.up && !c.ipv6LinkLocal;
+  if (lateUp) {
+    f.msgs.push_back(buildNoLinkLocal(index));
+    f.slots.push_back(slot);
+  }
+  if (lateUp || !c.owner.empty()) {
+    f.msgs.push_back(buildFinish(index, lateUp, markOf(c.owner)));
+    f.slots.push_back(slot);
+  }
+}
+
 }  // namespace
 
 Result<Mac> Mac::parse(std::string_view text) {
@@ -378,10 +400,6 @@ std::vector<Result<int>> createMany(nl::Socket& s, std::span<const Spec> specs, 
   // ENOTCONN), and RTM_SETLINK cannot address a link in another netns (IFLA_TARGET_NETNSID
   // there means "move it"), so a peer in another netns is set through a socket opened there,
   // one per netns, all of that netns's peers in one sendmsg.
-  struct Finish {
-    std::vector<nl::Message> msgs;
-    std::vector<size_t> slots;
-  };
   std::map<const netns::Handle*, Finish> fin;  // nullptr: the socket's own netns
   for (size_t k = 0; k < msgs.size(); ++k) {
     size_t i = slot[k];
@@ -406,10 +424,7 @@ std::vector<Result<int>> createMany(nl::Socket& s, std::span<const Spec> specs, 
         out[i].error().context(describe(spec, s) + ": created, but then");
         continue;
       }
-      if (!c.owner.empty()) {
-        fin[mv->netns].msgs.push_back(buildFinish(*out[i], false, fmt::format("{}{}", kMarkPrefix, c.owner)));
-        fin[mv->netns].slots.push_back(i);
-      }
+      finishOwnEnd(fin[mv->netns], i, *out[i], c);
       continue;
     }
     if (!created[k].index) {
@@ -422,11 +437,8 @@ std::vector<Result<int>> createMany(nl::Socket& s, std::span<const Spec> specs, 
       created[k] = Created{info->index, info->link};
     }
     out[i] = created[k].index;
-    std::string mark = c.owner.empty() ? std::string() : fmt::format("{}{}", kMarkPrefix, c.owner);
-    if (!mark.empty()) {
-      fin[nullptr].msgs.push_back(buildFinish(created[k].index, false, mark));
-      fin[nullptr].slots.push_back(i);
-    }
+    finishOwnEnd(fin[nullptr], i, created[k].index, c);
+    std::string mark = markOf(c.owner);
     if (auto* v = std::get_if<VethSpec>(&spec); v && (v->peer.up || !mark.empty() || !v->peer.ipv6LinkLocal)) {
       if (!created[k].peer) {
         out[i] = std::unexpected(Error(Error::Kind::kSystem, 0, describe(spec, s) + ": the kernel did not say the peer's ifindex"));
@@ -561,7 +573,7 @@ Result<void> setMaster(nl::Socket& s, const Ref& link, const Ref& master) {
 }
 
 Result<void> setOwner(nl::Socket& s, const Ref& link, std::string_view owner) {
-  std::string alias = owner.empty() ? std::string() : fmt::format("{}{}", kMarkPrefix, owner);
+  std::string alias = markOf(owner);
   return setLink(s, link, fmt::format("marking link {} as owned by {}", link.str(), owner),
                  [&](nl::Message& m, ifinfomsg*) { m.putString(IFLA_IFALIAS, alias); });
 }

@@ -253,7 +253,8 @@ Result<void> addNode(Ctx& c, const Node& n, const std::vector<runtime::HostEntry
     if (net->driver == NetworkDriver::kBridge) {
       link::VethSpec v;
       v.link = {.name = names::hostVeth(lab.name, n.name, a.iface), .mtu = uint32_t(net->mtu),
-                .master = link::Ref(bridgeName(lab, *net)), .up = true, .owner = lab.name};
+                .master = link::Ref(bridgeName(lab, *net)), .up = true, .owner = lab.name,
+                .ipv6LinkLocal = false};  // a bridge port
       // As Docker does, an IPv4-only network gives the node's interface no IPv6 at all.
       v.peer = {.name = a.iface, .netns = &h, .mtu = uint32_t(net->mtu), .mac = mac, .up = true,
                 .ipv6LinkLocal = net->ipv6.has_value()};
@@ -300,6 +301,8 @@ Result<void> addNode(Ctx& c, const Node& n, const std::vector<runtime::HostEntry
     }
   }
   NETCTL_TRYC(c.rt.start(nsName), "{}: starting {}", what, spec.command);
+  // Its socket goes: every fd the parent holds is copied into each later node's init.
+  cache.forget(h);
   std::lock_guard g(c.mu);
   c.ns.insert_or_assign(n.name, std::move(h));
   return {};
@@ -401,7 +404,8 @@ Result<void> addLink(Ctx& c, const Link& l, nl::SocketCache& cache) {
     }
     NETCTL_TRY(c.journal.record({"hostlink", hostName, {{"link", id}}}));
     link::VethSpec v;
-    v.link = {.name = hostName, .mtu = mtu, .master = master, .up = true, .owner = lab.name};
+    v.link = {.name = hostName, .mtu = mtu, .master = master, .up = true, .owner = lab.name,
+              .ipv6LinkLocal = master.empty()};  // a bridge port needs none
     v.peer = {.name = a->iface, .netns = nsA, .mtu = mtu, .mac = macOf(*a), .up = true};
     int port = NETCTL_TRYC(link::create(*host, v, &cache), "{}", what);
     if (!master.empty()) NETCTL_TRYC(link::setHairpin(*host, link::Ref(port)), "{}", what);

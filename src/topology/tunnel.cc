@@ -25,6 +25,7 @@ Result<void> addSpan(Journal& journal, nl::Socket& host, const Lab& lab, const N
   x.link.master = link::Ref(bridge);
   x.link.up = true;
   x.link.owner = lab.name;
+  x.link.ipv6LinkLocal = false;  // a bridge port
   x.vni = sp.vni;
   x.dstPort = sp.port;
   x.learning = sp.learning;

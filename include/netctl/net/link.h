@@ -56,6 +56,10 @@ struct Common {
   Ref master;         // a bridge in the same netns to join
   bool up = false;
   std::string owner;  // non-empty: mark with ifalias "netctl:<owner>"
+  // false: IPv6 address generation mode "none" before it comes up (as for a veth peer,
+  // below). A bridge port needs no address of its own; without one the host's IPv6 routing
+  // table stays small, and bringing up or deleting N ports costs no DAD or MLD.
+  bool ipv6LinkLocal = true;
 };
 
 struct BridgeSpec {
@@ -106,8 +110,9 @@ using Spec = std::variant<BridgeSpec, VethSpec, MacvlanSpec, VxlanSpec, DummySpe
 
 // Creates the link in one RTM_NEWLINK (veth: the peer straight in its netns; name, mtu, mac,
 // master and IFF_UP of the first end, name, netns, mtu and mac of the peer) and returns its
-// ifindex. The marks and the peer's IFF_UP follow in RTM_SETLINKs batched per netns (the kernel
-// cannot bring a veth peer up inside the create: ENOTCONN). A veth's peer carries the mark too. Errors name the link and the kernel's reason; a kind the
+// ifindex. The marks, the peer's IFF_UP and the IFF_UP of an end without an IPv6 link-local
+// follow in RTM_SETLINKs batched per netns (the kernel cannot bring a veth peer up inside the
+// create: ENOTCONN). A veth's peer carries the mark too. Errors name the link and the kernel's reason; a kind the
 // kernel lacks is kUnsupported naming the CONFIG_ option; EXFULL says a bridge holds at most
 // 1023 ports.
 // `others` gives the sockets for the other netns a spec reaches into (veth peers, macvlans);

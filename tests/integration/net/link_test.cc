@@ -144,6 +144,31 @@ TEST_F(Link, VethPeerWithoutIpv6LinkLocal) {
   EXPECT_EQ(addrs[0]["scope"], "link");
 }
 
+
+// A bridge port made without an IPv6 link-local still comes up, joins its bridge and carries
+// its mark; it has no IPv6 address and puts no unicast route in the host's table. (The lab examples'
+// traffic tests cross such ports.)
+TEST_F(Link, BridgePortWithoutIpv6LinkLocal) {
+  auto& peerNs = spaces_.add("t-peer");
+  link::BridgeSpec br;
+  br.link = common("br0", 0, std::nullopt, {}, true);
+  ASSERT_TRUE(link::create(sock(), br));
+  link::VethSpec v;
+  v.link = common("h1", 0, std::nullopt, "br0", true, "lab1");
+  v.link.ipv6LinkLocal = false;
+  v.peer = peer("eth1", &peerNs, 0, std::nullopt, true);
+  ASSERT_TRUE(link::create(sock(), v));
+
+  auto h = ipLink("t-link", "h1");
+  EXPECT_EQ(h["inet6_addr_gen_mode"], "none");
+  EXPECT_TRUE(hasFlag(h, "UP"));
+  EXPECT_EQ(h["master"], "br0");
+  EXPECT_EQ(h["ifalias"], "netctl:lab1");
+  EXPECT_EQ(ipLink("t-peer", "eth1")["operstate"], "UP");  // both ends up: carrier
+  EXPECT_EQ(ipJson("t-link", "-6 addr show dev h1")[0]["addr_info"].size(), 0u);
+  // Only the multicast route that every IPv6 device gets: no fe80::/64, no local address.
+  for (const auto& r : ipJson("t-link", "-6 route show table all dev h1")) EXPECT_EQ(r["type"], "multicast") << r;
+}
 TEST_F(Link, ExistingNameIsAConflictAndIsNotMarked) {
   link::VethSpec v;
   v.link = common("h1");
