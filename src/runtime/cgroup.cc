@@ -279,6 +279,7 @@ Result<Group> Group::create(const Layout& layout, const std::string& parent,
     Dir d;
     d.path = t.levels.back();
     d.procs = d.path + "/cgroup.procs";
+    d.tasks = d.path + "/tasks";
     d.unified = t.hierarchy->unified;
     d.controllers = t.hierarchy->controllers;
     if (!d.unified && has(d.controllers, "cpuset"))
@@ -337,37 +338,54 @@ Result<Group> Group::open(const Layout& layout, const std::string& parent, const
   for (const auto& t : ts) {
     struct stat st {};
     if (::stat(t.levels.back().c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    g.dirs_.push_back(Dir{t.levels.back(), t.levels.back() + "/cgroup.procs",
-                          t.hierarchy->controllers, t.hierarchy->unified});
+    const std::string& path = t.levels.back();
+    g.dirs_.push_back(Dir{path, path + "/cgroup.procs", path + "/tasks", t.hierarchy->controllers,
+                          t.hierarchy->unified});
   }
   if (g.dirs_.empty())
     return notFound(fmt::format("cgroup {} does not exist under {}", name, ts.front().levels.back()));
   return g;
 }
 
-Result<void> Group::attach(pid_t pid) const {
-  // The pid as text without allocating (see the header: forked children call this).
-  char buf[24];
+namespace {
+
+// pid as decimal text in buf, without allocating (forked children call this).
+std::string_view pidText(pid_t pid, char (&buf)[24]) {
   char* end = buf + sizeof buf;
   char* p = end;
   auto v = static_cast<unsigned long>(pid < 0 ? 0 : pid);
   do *--p = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
-  std::string_view text(p, static_cast<size_t>(end - p));
+  return {p, static_cast<size_t>(end - p)};
+}
+
+// Writes text to one file; 0 or the errno.
+int writeOnce(const std::string& file, std::string_view text) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int err = ::write(fd, text.data(), text.size()) < 0 ? errno : 0;
+  ::close(fd);
+  return err;
+}
+
+}  // namespace
+
+Result<void> Group::attachTo(pid_t pid, Part part) const {
+  char buf[24];
+  std::string_view text = pidText(pid, buf);
   for (const auto& d : dirs_) {
-    int fd = ::open(d.procs.c_str(), O_WRONLY | O_CLOEXEC);
-    int err = 0;
-    if (fd < 0) {
-      err = errno;
-    } else {
-      if (::write(fd, text.data(), text.size()) < 0) err = errno;
-      ::close(fd);
-    }
+    if ((part == Part::kUnified && !d.unified) || (part == Part::kLegacy && d.unified)) continue;
+    const std::string& file = part == Part::kLegacy ? d.tasks : d.procs;
+    int err = writeOnce(file, text);
     // Hybrid: the unified tree only mirrors placement, so failing there is not fatal.
     if (err != 0 && !(mode_ == Mode::kHybrid && d.unified))
-      return sysError(err, fmt::format("attaching pid {}: writing \"{}\" to {}", pid, text, d.procs));
+      return sysError(err, fmt::format("attaching pid {}: writing \"{}\" to {}", pid, text, file));
   }
   return {};
 }
+
+Result<void> Group::attach(pid_t pid) const { return attachTo(pid, Part::kAll); }
+Result<void> Group::attachUnifiedFromParent(pid_t pid) const { return attachTo(pid, Part::kUnified); }
+Result<void> Group::joinLegacyInChild() const { return attachTo(0, Part::kLegacy); }
 
 Result<std::vector<pid_t>> Group::pids() const {
   if (dirs_.empty()) return std::vector<pid_t>{};

@@ -6,11 +6,11 @@
 //   (without a user namespace the parent forks the init into a new pid namespace directly,
 //   and the init starts with rlimits -> unshare(mount, uts, ipc, net))
 //   init (PID 1 of the node)
-//     hello -> wait for go (maps, cgroup, network done by the parent; or, when the parent has
-//     nothing to do, join the cgroup itself) -> root of the user ns
-//     -> cgroup ns -> lo + sysctls -> mounts private -> rootfs -> spec mounts -> /proc -> /sys
-//     -> /dev -> pivot_root -> masked paths -> read-only paths -> hostname -> fork the command
-//     -> the init loop (node_init.cc)
+//     hello -> [user ns: wait for go (id maps, cgroup, network done by the parent) -> root of the
+//     user ns] -> mounts private -> rootfs -> spec mounts -> /proc -> /sys -> /dev -> [no user
+//     ns: wait for go (cgroup2 placement and network, done by the parent meanwhile) -> join the
+//     v1 cgroups] -> cgroup ns -> lo + sysctls -> pivot_root -> masked paths -> read-only paths
+//     -> hostname -> vfork the command -> the init loop (node_init.cc)
 //   command
 //     signals reset -> session -> stdio -> uid/gid -> capabilities -> no_new_privs -> cwd
 //     -> resolve argv[0] -> close fds -> ready -> wait for start -> seccomp (last) -> exec
@@ -67,11 +67,17 @@ Result<void> unshareCgroupInChild() {
   return {};
 }
 
+// Blocks until the parent says "go"; when the parent gave up instead, it cleans up after us.
+void waitForGoInChild(int syncFd) {
+  auto go = sync::receive(syncFd);
+  if (!go || go->msg != sync::Msg::kGo) ::_exit(1);
+}
+
 Result<void> setUpContainerInChild(const Plan& plan) {
   const Spec& spec = *plan.spec;
-  if (spec.namespaces.user.enabled) NETCTL_TRYC(user_ns::becomeRootInChild(), "user namespace");
-  if (spec.namespaces.cgroup) NETCTL_TRYC(unshareCgroupInChild(), "cgroup namespace");
-  NETCTL_TRYC(net_ns::setUpInChild(spec), "network namespace");
+  const bool userNs = spec.namespaces.user.enabled;
+  if (userNs) waitForGoInChild(plan.syncFd);  // the id maps first: files made below need them
+  if (userNs) NETCTL_TRYC(user_ns::becomeRootInChild(), "user namespace");
   NETCTL_TRYC(mount_ns::makePrivateInChild(), "mount namespace");
   NETCTL_TRYC(mount_ns::mountRootfsInChild(plan), "rootfs");
   NETCTL_TRYC(mount_ns::mountSpecMountsInChild(plan), "mounts");
@@ -79,6 +85,12 @@ Result<void> setUpContainerInChild(const Plan& plan) {
   NETCTL_TRYC(mount_ns::mountSysInChild(plan), "/sys");
   NETCTL_TRYC(mount_ns::mountDevInChild(plan), "/dev");
   if (spec.rootfs.kind == RootfsKind::kDirectory) NETCTL_TRYC(mount_ns::bindEtcFilesInChild(plan), "/etc files");
+  if (!userNs) waitForGoInChild(plan.syncFd);  // the cgroup2 placement and the network, made meanwhile
+  if (plan.cgroup) NETCTL_TRYC(plan.cgroup->joinLegacyInChild(), "joining the cgroup");
+  if (spec.namespaces.cgroup) NETCTL_TRYC(unshareCgroupInChild(), "cgroup namespace");
+  // The sysctls go through the host's /proc, still ours until the pivot (the node's turns
+  // read-only below), and after the wiring, so they may name a wired interface.
+  NETCTL_TRYC(net_ns::setUpInChild(spec), "network namespace");
   NETCTL_TRYC(mount_ns::pivotRootInChild(plan), "pivot_root");
   NETCTL_TRYC(mount_ns::maskPathsInChild(spec.security.maskedPaths), "masked paths");
   NETCTL_TRYC(mount_ns::readonlyPathsInChild(spec.security.readonlyPaths), "read-only paths");
@@ -172,16 +184,14 @@ std::vector<char*> cStrings(const std::vector<std::string>& v) {
 
 [[noreturn]] void runInit(const Plan& plan) {
   (void)sync::send(plan.syncFd, sync::Msg::kHello);
-  if (plan.selfAttach) {
-    if (auto r = plan.selfAttach->attach(::getpid()); !r) failInChild(plan.syncFd, r.error().context("joining the cgroup"));
-  } else {
-    auto go = sync::receive(plan.syncFd);
-    if (!go || go->msg != sync::Msg::kGo) ::_exit(1);  // the parent gave up; it cleans up
-  }
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (auto r = setUpContainerInChild(plan); !r) failInChild(plan.syncFd, r.error());
   node_init::blockSignalsInChild();
-  pid_t command = ::fork();
+  // vfork: the command borrows the init's memory until its exec, so no page table is copied
+  // (the init's pages are still the caller's, megabytes of them in a lab) and the exec has no
+  // copy to tear down. The init is single-threaded and stays suspended meanwhile; what the
+  // command allocates is the init's to release (node_init.cc releases all of it).
+  pid_t command = ::vfork();
   if (command < 0) failInChild(plan.syncFd, errnoError("forking the command").error());
   if (command == 0) runCommand(plan);
   closeFdsExcept({plan.statusFd});

@@ -237,6 +237,9 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   Undo undo(plan.bundleDir);
   NETCTL_TRYC(makeBundle(spec, plan), "{}: state dir", what);
   undo.setGroup(NETCTL_TRYC(cgroup::Group::create(spec.cgroupParent, spec.name, spec.limits), "{}: cgroup", what));
+  // Without a user namespace the init joins the v1 hierarchies itself (see cgroup.h); with one,
+  // it may not write there, and the parent moves it.
+  if (!spec.namespaces.user.enabled) plan.cgroup = &undo.group();
 
   auto status = NETCTL_TRYC(fs::open(plan.bundleDir + "/exit", O_WRONLY), "{}", what);
   auto fifo = NETCTL_TRYC(fs::open(plan.bundleDir + "/exec.fifo", O_PATH), "{}", what);
@@ -247,8 +250,7 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   plan.parentSyncFd = pair.parent.get();
 
   ChildProcess intermediate;
-  const bool parentStep = spec.namespaces.user.enabled || options.wireNetwork;
-  if (!parentStep) plan.selfAttach = &undo.group();
+  pid_t initPid = 0;  // known now without a user namespace; from the init's hello with one
   if (spec.namespaces.user.enabled) {
     pid_t pid = ::fork();
     if (pid < 0) return withContext(errnoError("fork"), what);
@@ -265,29 +267,41 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
       return withContext(errnoError("pidfd_open of the node's init"), what);
     }
     undo.setInit(std::move(pidfd));
+    initPid = pid;
   }
   pair.child.reset();
   status.reset();
   fifo.reset();
+
+  // The cgroup2 placement, whose write may wait for an RCU grace period, is made while the init
+  // makes its namespaces and mounts (a new netns alone takes most of a millisecond). Without a
+  // user namespace the init waits for "go" before it joins the v1 hierarchies, makes its cgroup
+  // namespace and forks the command, so nothing of the node runs outside the cgroup.
+  auto failed = [&](Error e) -> Result<State> {
+    // A child that failed first has said why: that is the better error.
+    auto said = sync::receive(pair.parent.get());
+    if (said && said->msg == sync::Msg::kError) return std::unexpected(std::move(*said->error).context(what));
+    return std::unexpected(std::move(e).context(what));
+  };
+  if (initPid > 0) {
+    if (auto r = undo.group().attachUnifiedFromParent(initPid); !r)
+      return failed(std::move(r).error().context("joining the cgroup"));
+  }
 
   auto hello = sync::receive(pair.parent.get());
   if (hello && hello->msg == sync::Msg::kError)
     return std::unexpected(std::move(*hello->error).context(what));
   if (!hello || hello->msg != sync::Msg::kHello)
     return withContext(sysError(EPROTO, fmt::format("the node's init did not start: {}", describeChildEnd(hello))), what);
-  pid_t initPid = hello->pid;
   if (intermediate.valid()) {
+    initPid = hello->pid;
     NETCTL_TRYC(intermediate.wait(), "{}", what);
     undo.setInit(NETCTL_TRYC(record::openPidfd(initPid, record::startTimeOf(initPid)), "{}: the node's init", what));
-  }
-
-  if (parentStep) {
-    if (spec.namespaces.user.enabled)
-      NETCTL_TRYC(user_ns::writeIdMapsFromParent(initPid, spec.namespaces.user), "{}", what);
+    NETCTL_TRYC(user_ns::writeIdMapsFromParent(initPid, spec.namespaces.user), "{}", what);
     NETCTL_TRYC(undo.group().attach(initPid), "{}: joining the cgroup", what);
-    if (options.wireNetwork) NETCTL_TRYC(options.wireNetwork(initPid), "{}: wiring the network", what);
-    NETCTL_TRYC(sync::send(pair.parent.get(), sync::Msg::kGo), "{}", what);
   }
+  if (options.wireNetwork) NETCTL_TRYC(options.wireNetwork(initPid), "{}: wiring the network", what);
+  if (auto r = sync::send(pair.parent.get(), sync::Msg::kGo); !r) return failed(std::move(r).error());
 
   auto ready = sync::receive(pair.parent.get());
   if (ready && ready->msg == sync::Msg::kError) return std::unexpected(std::move(*ready->error).context(what));

@@ -25,10 +25,8 @@ struct Plan {
   uint64_t capMask = 0;
   seccomp::Program seccomp;
   int syncFd = -1;    // the child's end of the channel
-  int parentSyncFd = -1;
-  // When the parent has nothing to do between the unshare and the setup (no user namespace, no
-  // network wiring), the init joins its cgroup itself and goes on without waiting for "go".
-  const cgroup::Group* selfAttach = nullptr;  // the parent's end: closed in the child, so a dead parent reads as EOF
+  int parentSyncFd = -1;  // the parent's end: closed in the child, so a dead parent reads as EOF
+  const cgroup::Group* cgroup = nullptr;  // non-null: the init joins its v1 hierarchies itself
   int statusFd = -1;  // bundleDir/exit: where the init records the command's wait status
   int fifoFd = -1;    // O_PATH of bundleDir/exec.fifo: start opens it, then the command execs
   int stdio[3] = {-1, -1, -1};  // the command's stdio; -1 = /dev/null

@@ -57,6 +57,16 @@ class Group {
   // Moves pid into the group in every hierarchy (0 = the caller). Allocates nothing unless it
   // fails, so a child forked from a threaded process may call it on itself.
   Result<void> attach(pid_t pid) const;
+  // A node's init joins in two halves, neither of them waiting on the global threadgroup lock
+  // whose writers may wait for an RCU grace period (milliseconds, on every write to cgroup.procs
+  // once the lock has been idle):
+  //   attachUnifiedFromParent(pid): the cgroup2 tree (v2, or hybrid's mirror) by cgroup.procs,
+  //     which does take the lock, while the init is busy with its namespaces and mounts;
+  //   joinLegacyInChild(): the calling, single-threaded process into every v1 hierarchy by
+  //     writing "0" to `tasks`; a thread moving itself skips the lock. Allocates nothing
+  //     unless it fails.
+  Result<void> attachUnifiedFromParent(pid_t pid) const;
+  Result<void> joinLegacyInChild() const;
   // The pids inside (from the first hierarchy that carries limits), sorted.
   Result<std::vector<pid_t>> pids() const;
   // SIGKILLs what is inside, waits until it is empty (bounded), removes the directory in every
@@ -88,9 +98,12 @@ class Group {
   struct Dir {
     std::string path;                      // absolute directory of the group
     std::string procs;                     // path + "/cgroup.procs", made once for attach()
+    std::string tasks;                     // path + "/tasks" (v1), for joinLegacyInChild()
     std::vector<std::string> controllers;  // controllers of this hierarchy ("" for unified)
     bool unified = false;                  // a cgroup2 hierarchy
   };
+  enum class Part { kAll, kUnified, kLegacy };
+  Result<void> attachTo(pid_t pid, Part part) const;
   Mode mode_ = Mode::kV2;
   std::vector<Dir> dirs_;
 };
