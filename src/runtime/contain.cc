@@ -10,9 +10,10 @@
 //     user ns] -> mounts private -> rootfs -> spec mounts -> /proc -> /sys -> /dev -> [no user
 //     ns: wait for go (cgroup2 placement and network, done by the parent meanwhile) -> join the
 //     v1 cgroups] -> cgroup ns -> lo + sysctls -> pivot_root -> masked paths -> read-only paths
-//     -> hostname -> vfork the command -> the init loop (node_init.cc)
-//   command
-//     signals reset -> session -> stdio -> uid/gid -> capabilities -> no_new_privs -> cwd
+//     -> hostname -> the command's stdio, other fds closed -> vfork the command -> the init loop
+//     (node_init.cc)
+//   command (its stdio set up by the init before the vfork)
+//     signals reset -> session -> uid/gid -> capabilities -> no_new_privs -> cwd
 //     -> resolve argv[0] -> close fds -> ready -> wait for start -> seccomp (last) -> exec
 #include "runtime/contain.h"
 
@@ -136,7 +137,6 @@ Result<std::string> prepareCommandInChild(const Plan& plan) {
   const Spec& spec = *plan.spec;
   NETCTL_TRYC(resetSignalsInChild(), "signals");
   if (::setsid() < 0) return errnoError("setsid");
-  NETCTL_TRYC(setStdioInChild(plan.stdio), "stdio");
   NETCTL_TRYC(caps::dropBoundingInChild(plan.capMask), "capabilities");
   // Without no_new_privs a filter needs CAP_SYS_ADMIN, so it goes on while still root.
   if (!spec.security.noNewPrivileges) NETCTL_TRYC(seccomp::applyInChild(plan.seccomp), "seccomp");
@@ -186,6 +186,10 @@ std::vector<char*> cStrings(const std::vector<std::string>& v) {
   (void)sync::send(plan.syncFd, sync::Msg::kHello);
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (auto r = setUpContainerInChild(plan); !r) failInChild(plan.syncFd, r.error());
+  // The command's stdio is ours for the vfork, and every fd it does not need goes first: an
+  // init suspended until the command's exec must not hold the caller's pipes open.
+  if (auto r = setStdioInChild(plan.stdio); !r) failInChild(plan.syncFd, r.error().context("stdio"));
+  closeFdsExcept({plan.syncFd, plan.fifoFd, plan.statusFd});
   node_init::blockSignalsInChild();
   // vfork: the command borrows the init's memory until its exec, so no page table is copied
   // (the init's pages are still the caller's, megabytes of them in a lab) and the exec has no

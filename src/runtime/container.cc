@@ -371,6 +371,11 @@ Result<void> Runtime::kill(const std::string& name, int signal) {
   const std::string what = fmt::format("signalling container {}", name);
   auto rec = NETCTL_TRYC(record::read(root_, name), "{}", what);
   auto init = NETCTL_TRYC(record::openPidfd(rec.initPid, rec.initStart), "{}: its init", what);
+  // Created, not started: the init is suspended in the command's vfork until the exec, so the
+  // command, waiting on the exec FIFO with default dispositions, takes the signal itself.
+  if (fs::exists(rec.bundleDir + "/exec.fifo"))
+    if (auto command = record::openPidfd(rec.commandPid, rec.commandStart))
+      (void)::syscall(SYS_pidfd_send_signal, command->get(), signal, nullptr, 0);
   if (::syscall(SYS_pidfd_send_signal, init.get(), signal, nullptr, 0) != 0)
     return withContext(errnoError(fmt::format("sending signal {}", signal)), what);
   return {};

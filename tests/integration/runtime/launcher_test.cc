@@ -447,6 +447,23 @@ TEST_F(RuntimeTest, InitForwardsSignalsAndKeepsTheNamespaces) {
   EXPECT_EQ(rt_.state("sig1")->status, Status::kGone);
 }
 
+
+// Created, never started: the init waits in the command's vfork, and a signal still stops the
+// node (the command, blocked on the exec FIFO, takes it), as runc's and crun's do.
+TEST_F(RuntimeTest, SignalStopsACreatedNode) {
+  Spec spec;
+  spec.name = "sig2";
+  spec.command = "sleep";
+  spec.args = {"1000"};
+  auto st = rt_.create(spec);
+  ASSERT_TRUE(st) << st.error().what();
+  made_.push_back("sig2");
+  ASSERT_TRUE(rt_.kill("sig2", SIGTERM));
+  auto code = rt_.wait("sig2", 10s);
+  ASSERT_TRUE(code) << code.error().what();
+  EXPECT_EQ(*code, 128 + SIGTERM);
+  EXPECT_EQ(rt_.state("sig2")->status, Status::kStopped);
+}
 TEST_F(RuntimeTest, InitReapsOrphansAndStaysSmall) {
   auto spec = probeSpec("orph1", "orphan");
   int fds[2];
