@@ -183,12 +183,18 @@ Result<void> mountDevInChild(const Plan& plan) {
                          "tmpfs on /dev"));
   }
   auto dev = NETCTL_TRY(openInRoot(root.get(), "/dev", O_RDONLY | O_DIRECTORY));
-  // Device nodes are bound from the host's /dev: mknod is refused inside a user namespace,
-  // and a bind works everywhere.
+  // Device nodes: made with mknod, as runc and crun do, which costs no mount; inside a user
+  // namespace mknod is refused, and they are bound from the host's /dev instead.
   for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
     std::string host = fmt::format("/dev/{}", name);
     struct stat st{};
     if (::stat(host.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) continue;
+    if (!spec.namespaces.user.enabled) {
+      if (::mknodat(dev.get(), name, S_IFCHR | 0666, st.st_rdev) != 0) return errnoError(fmt::format("mknod /dev/{}", name));
+      // The umask must not narrow the mode.
+      if (::fchmodat(dev.get(), name, 0666, 0) != 0) return errnoError(fmt::format("chmod /dev/{}", name));
+      continue;
+    }
     int fd = ::openat(dev.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
     if (fd < 0) return errnoError(fmt::format("creating /dev/{}", name));
     ::close(fd);

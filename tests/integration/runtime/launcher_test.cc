@@ -184,6 +184,7 @@ TEST_F(RuntimeTest, ProbeSeesAnIsolatedNode) {
   EXPECT_EQ(r["keyctl"], std::to_string(EPERM));
   EXPECT_EQ(r["uid"], "0");
   EXPECT_EQ(r["tmp_write"], "0");
+  EXPECT_EQ(r["devices"], "0");  // made with mknod
 }
 
 TEST_F(RuntimeTest, CapabilitiesFollowTheSpec) {
@@ -307,6 +308,7 @@ TEST_F(RuntimeTest, UserNamespaceRootIsUnprivilegedOnTheHost) {
   EXPECT_EQ(r["uid"], "0");
   EXPECT_NE(r["uidmap"].find("100000"), std::string::npos) << r["uidmap"];
   EXPECT_EQ(r["tmp_write"], "0");
+  EXPECT_EQ(r["devices"], "0");  // bound from the host's /dev
 
   Spec sleeper;
   sleeper.name = "userns2";

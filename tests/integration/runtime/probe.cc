@@ -70,6 +70,18 @@ std::string listDir(const char* path, bool numericOnly) {
 
 int errnoOf(long rc) { return rc < 0 ? errno : 0; }
 
+// 0 when one byte goes to /dev/null and one comes from /dev/urandom, else the errno.
+int devicesWork() {
+  char byte = 0;
+  int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null < 0 || ::write(null, &byte, 1) != 1) return errno;
+  ::close(null);
+  int random = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (random < 0 || ::read(random, &byte, 1) != 1) return errno;
+  ::close(random);
+  return 0;
+}
+
 int report() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
@@ -91,6 +103,7 @@ int report() {
   std::string map = readAll("/proc/self/uid_map");
   std::printf("uidmap=%s\n", map.substr(0, map.find('\n')).c_str());
   std::printf("tmp_write=%d\n", errnoOf(::open("/tmp/probe-file", O_CREAT | O_WRONLY | O_CLOEXEC, 0644)));
+  std::printf("devices=%d\n", devicesWork());
   return 0;
 }
 
