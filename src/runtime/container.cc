@@ -371,11 +371,17 @@ Result<void> Runtime::kill(const std::string& name, int signal) {
   const std::string what = fmt::format("signalling container {}", name);
   auto rec = NETCTL_TRYC(record::read(root_, name), "{}", what);
   auto init = NETCTL_TRYC(record::openPidfd(rec.initPid, rec.initStart), "{}: its init", what);
-  // Created, not started: the init is suspended in the command's vfork until the exec, so the
-  // command, waiting on the exec FIFO with default dispositions, takes the signal itself.
-  if (fs::exists(rec.bundleDir + "/exec.fifo"))
-    if (auto command = record::openPidfd(rec.commandPid, rec.commandStart))
-      (void)::syscall(SYS_pidfd_send_signal, command->get(), signal, nullptr, 0);
+  // Created, not started: the init is suspended in the command's vfork until the exec and
+  // cannot forward a signal, so the command, waiting on the exec FIFO with default
+  // dispositions, takes it itself, and the node stops as a running one would. SIGKILL still
+  // ends the node.
+  if (signal != SIGKILL && fs::exists(rec.bundleDir + "/exec.fifo")) {
+    if (auto command = record::openPidfd(rec.commandPid, rec.commandStart)) {
+      if (::syscall(SYS_pidfd_send_signal, command->get(), signal, nullptr, 0) != 0)
+        return withContext(errnoError(fmt::format("sending signal {} to the command", signal)), what);
+      return {};
+    }
+  }
   if (::syscall(SYS_pidfd_send_signal, init.get(), signal, nullptr, 0) != 0)
     return withContext(errnoError(fmt::format("sending signal {}", signal)), what);
   return {};
