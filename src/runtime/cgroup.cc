@@ -193,6 +193,21 @@ std::vector<std::string> needed(const Limits& l) {
   return out;
 }
 
+// The v1 hierarchies a group joins: those of its limits, plus memory, pids and cpu accounting,
+// freezer (destroy freezes before it kills) and name=systemd (the init system's tracking).
+// Every join and removal costs; cpuset's grows with the number of sibling cpusets (each write
+// is checked against all of them and rebuilds the scheduler domains, O(nodes) per node), so a
+// group joins it only for a cpuset limit. blkio, devices, net_cls, perf_event, hugetlb, rdma
+// and misc carry nothing a node sets.
+bool joins(const Hierarchy& h, const std::vector<std::string>& need) {
+  for (const auto& c : h.controllers) {
+    if (has(need, c)) return true;
+    for (std::string_view always : {"memory", "pids", "cpu", "cpuacct", "freezer", "name=systemd"})
+      if (c == always) return true;
+  }
+  return false;
+}
+
 void removeMade(const std::vector<std::string>& made) {
   for (auto it = made.rbegin(); it != made.rend(); ++it) ::rmdir(it->c_str());
 }
@@ -225,6 +240,7 @@ Result<Group> Group::create(const Layout& layout, const std::string& parent,
   NETCTL_TRYC(validate(limits), "cgroup {}", name);
   auto ts = NETCTL_TRYC(targets(layout, parent, name), "cgroup {}", name);
   auto need = needed(limits);
+  std::erase_if(ts, [&](const Target& t) { return !t.hierarchy->unified && !joins(*t.hierarchy, need); });
 
   // Every needed controller must exist somewhere before anything is made.
   for (const auto& c : need) {

@@ -27,6 +27,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -67,18 +68,37 @@ std::map<std::string, std::string> ownDirs() {
 }
 
 // Where the group must be, per hierarchy.
-std::map<std::string, std::string> expectedDirs(const std::string& name) {
+// Where a group named `name` would be in every hierarchy.
+std::map<std::string, std::string> allDirs(const std::string& name) {
   auto out = ownDirs();
   for (auto& [ctrls, dir] : out) dir += "/" + defaultParent() + "/" + name;
   return out;
 }
 
+// The hierarchies a group joins: cgroup2, and the v1 ones of memory, pids, cpu, cpuacct,
+// freezer and name=systemd, plus cpuset only with a cpuset limit.
+bool joins(const std::string& ctrls, bool cpusetLimit) {
+  if (ctrls.empty()) return true;
+  std::stringstream list(ctrls);
+  for (std::string c; std::getline(list, c, ',');) {
+    if (c == "memory" || c == "pids" || c == "cpu" || c == "cpuacct" || c == "freezer" || c == "name=systemd") return true;
+    if (c == "cpuset" && cpusetLimit) return true;
+  }
+  return false;
+}
+
+std::map<std::string, std::string> expectedDirs(const std::string& name, bool cpusetLimit = false) {
+  auto out = allDirs(name);
+  std::erase_if(out, [&](const auto& kv) { return !joins(kv.first, cpusetLimit); });
+  return out;
+}
+
 std::string dirOf(const std::string& name, const std::string& controller) {
-  for (const auto& [ctrls, dir] : expectedDirs(name)) {
+  for (const auto& [ctrls, dir] : allDirs(name)) {
     std::string list = "," + ctrls + ",";
     if (list.find("," + controller + ",") != std::string::npos) return dir;
   }
-  return expectedDirs(name).at("");  // v2: the one directory
+  return allDirs(name).at("");  // v2: the one directory
 }
 
 bool isV2() { return detect().value() == Mode::kV2; }
@@ -143,7 +163,7 @@ class CgroupTest : public ::testing::Test {
   }
   // No directory of the group is left in any hierarchy.
   void expectGone(const std::string& name) {
-    for (const auto& [ctrls, dir] : expectedDirs(name)) EXPECT_FALSE(isDir(dir)) << dir;
+    for (const auto& [ctrls, dir] : allDirs(name)) EXPECT_FALSE(isDir(dir)) << dir;
   }
 };
 
@@ -190,10 +210,11 @@ TEST_F(CgroupTest, CreateWritesTheLimitsAndDestroyRemovesEveryDirectory) {
   l.cpuset = "0";
   auto g = Group::create(defaultParent(), "cg-limits", l);
   ASSERT_TRUE(g) << g.error().what();
-  auto want = expectedDirs("cg-limits");
+  auto want = expectedDirs("cg-limits", /*cpusetLimit=*/true);
   for (const auto& [ctrls, dir] : want) EXPECT_TRUE(isDir(dir)) << dir;
   auto paths = g->paths();
   std::set<std::string> got(paths.begin(), paths.end());
+  EXPECT_EQ(got.size(), want.size());
   for (const auto& [ctrls, dir] : want) EXPECT_TRUE(got.contains(dir)) << dir;
   if (!isV2()) {
     EXPECT_EQ(slurp(dirOf("cg-limits", "memory") + "/memory.limit_in_bytes"), "67108864");
@@ -213,10 +234,13 @@ TEST_F(CgroupTest, CreateWritesTheLimitsAndDestroyRemovesEveryDirectory) {
   expectGone("cg-limits");
   EXPECT_TRUE(g->destroy()) << "a second destroy is fine";
   // The shared parent stays: it belongs to whoever made it (here the sandbox).
-  for (const auto& [ctrls, dir] : ownDirs()) EXPECT_TRUE(isDir(dir + "/" + defaultParent())) << dir;
+  for (const auto& [ctrls, dir] : ownDirs()) {
+    if (!joins(ctrls, true)) continue;
+    EXPECT_TRUE(isDir(dir + "/" + defaultParent())) << dir;
+  }
 }
 
-TEST_F(CgroupTest, AttachedChildIsInEveryHierarchy) {
+TEST_F(CgroupTest, AttachedChildIsInEveryJoinedHierarchy) {
   auto g = Group::create(defaultParent(), "cg-attach", Limits{.cpuset = "0"});
   ASSERT_TRUE(g) << g.error().what();
   ChildProcess child(::fork());
@@ -225,18 +249,23 @@ TEST_F(CgroupTest, AttachedChildIsInEveryHierarchy) {
     ::_exit(0);
   }
   ASSERT_TRUE(g->attach(child.pid())) << "cpuset.cpus/mems copied down, or attach fails";
-  for (const auto& [ctrls, dir] : expectedDirs("cg-attach"))
-    EXPECT_TRUE(procsIn(dir).contains(child.pid())) << dir;
-  // /proc/<pid>/cgroup names the group in every hierarchy.
+  auto joined = expectedDirs("cg-attach", /*cpusetLimit=*/true);
+  for (const auto& [ctrls, dir] : joined) EXPECT_TRUE(procsIn(dir).contains(child.pid())) << dir;
+  // /proc/<pid>/cgroup names the group in every hierarchy it joins, and only there.
   std::string own = slurp(fmt::format("/proc/{}/cgroup", child.pid()));
   std::istringstream lines(own);
   std::string line;
   int n = 0;
   while (std::getline(lines, line)) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    if (!joins(line.substr(a + 1, b - a - 1), true)) {
+      EXPECT_THAT(line, Not(HasSubstr("/cg-attach"))) << line;
+      continue;
+    }
     EXPECT_THAT(line, HasSubstr("/" + defaultParent() + "/cg-attach")) << line;
     ++n;
   }
-  EXPECT_EQ(n, static_cast<int>(ownDirs().size()));
+  EXPECT_EQ(n, static_cast<int>(joined.size()));
   auto pids = g->pids();
   ASSERT_TRUE(pids);
   EXPECT_EQ(*pids, std::vector<pid_t>{child.pid()});
@@ -415,6 +444,17 @@ TEST_F(CgroupTest, ImpossibleLimitsGiveAClearErrorAndLeaveNothing) {
   EXPECT_EQ(climb.error().kind(), Error::Kind::kInvalidInput);
 }
 
+// Without a cpuset limit a group stays out of cpuset (whose writes cost O(sibling cpusets)) and
+// out of the hierarchies that carry nothing a node sets.
+TEST_F(CgroupTest, OnlyTheHierarchiesANodeNeedsAreJoined) {
+  auto g = Group::create(defaultParent(), "cg-twice", {});
+  ASSERT_TRUE(g) << g.error().what();
+  for (const auto& [ctrls, dir] : allDirs("cg-twice"))
+    EXPECT_EQ(isDir(dir), joins(ctrls, false)) << dir;
+  ASSERT_TRUE(g->destroy());
+  expectGone("cg-twice");
+}
+
 TEST_F(CgroupTest, CreatingAnExistingGroupConflictsAndKeepsIt) {
   auto g = Group::create(defaultParent(), "cg-twice", {});
   ASSERT_TRUE(g) << g.error().what();
@@ -449,6 +489,7 @@ TEST_F(CgroupTest, NestedParentsAndSubCgroupsAreHandled) {
   }
   EXPECT_FALSE(isDir(inner));
   for (const auto& [ctrls, dir] : ownDirs()) {
+    if (!joins(ctrls, false)) continue;
     std::string lab = dir + "/" + defaultParent() + "/cg-lab";
     EXPECT_FALSE(isDir(lab + "/sub/cg-node")) << lab;
     EXPECT_TRUE(isDir(lab + "/sub")) << "the parent is the caller's to remove: " << lab;
