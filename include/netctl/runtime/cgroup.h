@@ -39,13 +39,14 @@ struct Layout;
 // $NETCTL_CGROUP_PARENT when set, otherwise "netctl".
 std::string defaultParent();
 
-// A node's cgroup in every hierarchy. Movable, not copyable. The destructor does NOT destroy
-// the cgroup: a node outlives the `netctl up` that created it, and `down` reopens it with
-// open() and calls destroy().
+// A node's cgroup in every hierarchy it joins: cgroup2, and on v1 those of its limits plus
+// memory, pids, cpu, cpuacct, freezer and name=systemd (joins() in cgroup.cc says why). Movable,
+// not copyable. The destructor does NOT destroy the cgroup: a node outlives the `netctl up` that
+// created it, and `down` reopens it with open() and calls destroy().
 class Group {
  public:
-  // Makes the group (and any missing parent) in every hierarchy and writes the limits, all
-  // before any process can be attached. On error nothing it made is left behind; the message
+  // Makes the group (and any missing parent) in every hierarchy it joins and writes the limits,
+  // all before any process can be attached. On error nothing it made is left behind; the message
   // names the file and the value the kernel refused. An existing group is kConflict.
   // On hybrid the v1 controllers carry the limits; the unified tree only mirrors placement,
   // best effort.
@@ -54,7 +55,7 @@ class Group {
   // An existing one (kNotFound when the group is absent from the hierarchies).
   static Result<Group> open(const std::string& parent, const std::string& name);
 
-  // Moves pid into the group in every hierarchy (0 = the caller). Allocates nothing unless it
+  // Moves pid into the group in each of its hierarchies (0 = the caller). Allocates nothing unless it
   // fails, so a child forked from a threaded process may call it on itself.
   Result<void> attach(pid_t pid) const;
   // A node's init joins in two halves, neither of them waiting on the global threadgroup lock
