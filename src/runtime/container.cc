@@ -108,7 +108,7 @@ Result<void> makeBundle(const Spec& spec, const Plan& plan) {
   }
   std::string resolv = NETCTL_TRY(resolvConfText(spec));
   const std::pair<const char*, std::string> files[] = {
-      {"hosts", hostsFileText(spec.hostname, spec.hosts)},
+      {"hosts", hostsFileText(spec.hostname, spec.hosts ? *spec.hosts : std::vector<HostEntry>{})},
       {"hostname", spec.hostname + "\n"},
       {"resolv.conf", resolv}};
   for (const auto& [name, text] : files) {

@@ -148,6 +148,7 @@ Result<void> validate(const Spec& spec) {
 
 std::string hostsFileText(const std::string& hostname, const std::vector<HostEntry>& extra) {
   std::string text = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  text.reserve(text.size() + 40 * extra.size());
   if (!hostname.empty()) text += fmt::format("127.0.1.1\t{}\n", hostname);
   for (const auto& e : extra) {
     text += e.address;

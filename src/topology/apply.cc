@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lab_common.h"
+#include "live_common.h"
 #include "netctl/base/fs.h"
 #include "netctl/net/addr.h"
 #include "netctl/net/nft/nat.h"
@@ -159,19 +160,19 @@ Result<void> preflight(const Lab& lab, const UpOptions& o, std::vector<Diagnosti
 }  // namespace
 
 // Also used by `netctl start` (node_ops.cc), which makes a stopped node again.
-std::vector<runtime::HostEntry> hostEntries(const Lab& lab) {
-  std::vector<runtime::HostEntry> out;
+HostEntries hostEntries(const Lab& lab) {
+  auto out = std::make_shared<std::vector<runtime::HostEntry>>();
   for (const auto& n : lab.nodes) {
     std::string a = primaryAddress(lab, n);
     if (a.empty()) continue;
     runtime::HostEntry e{a, {n.name}};
     if (!n.hostname.empty() && n.hostname != n.name) e.names.push_back(n.hostname);
-    out.push_back(std::move(e));
+    out->push_back(std::move(e));
   }
   return out;
 }
 
-runtime::Spec nodeSpec(const Lab& lab, const Node& n, const std::vector<runtime::HostEntry>& hosts) {
+runtime::Spec nodeSpec(const Lab& lab, const Node& n, const HostEntries& hosts) {
   runtime::Spec s;
   s.name = names::netns(lab.name, n.name);
   s.hostname = n.hostname.empty() ? n.name : n.hostname;
@@ -227,7 +228,7 @@ Result<void> removeNode(Ctx& c, const Lab& cur, const Node& n, nl::SocketCache& 
   return {};
 }
 
-Result<void> addNode(Ctx& c, const Node& n, const std::vector<runtime::HostEntry>& hosts,
+Result<void> addNode(Ctx& c, const Node& n, const HostEntries& hosts,
                      nl::SocketCache& cache) {
   const Lab& lab = c.lab;
   std::string nsName = names::netns(lab.name, n.name);
@@ -674,7 +675,7 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
     NETCTL_TRY(parallel(kept.size(), jobs, [&](size_t i, nl::SocketCache&) {
       const Node& n = *kept[i];
       return c.rt.writeHosts(names::netns(lab.name, n.name),
-                             runtime::hostsFileText(n.hostname.empty() ? n.name : n.hostname, hosts));
+                             runtime::hostsFileText(n.hostname.empty() ? n.name : n.hostname, *hosts));
     }));
   }
 

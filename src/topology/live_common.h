@@ -21,9 +21,9 @@
 
 namespace netctl::lab {
 // From apply.cc: what `up` gives the runtime for a node, so `start` makes the same node again.
-std::vector<runtime::HostEntry> hostEntries(const topology::Lab& lab);
-runtime::Spec nodeSpec(const topology::Lab& lab, const topology::Node& n,
-                       const std::vector<runtime::HostEntry>& hosts);
+using HostEntries = std::shared_ptr<const std::vector<runtime::HostEntry>>;
+HostEntries hostEntries(const topology::Lab& lab);
+runtime::Spec nodeSpec(const topology::Lab& lab, const topology::Node& n, const HostEntries& hosts);
 }  // namespace netctl::lab
 
 namespace netctl::live {

@@ -5,6 +5,7 @@
 // no_new_privs and netctl's default seccomp profile.
 #pragma once
 
+#include <memory>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -123,8 +124,9 @@ struct Spec {
 
   Security security;
 
-  // /etc/hosts gets localhost lines, "<hostname>" on 127.0.1.1 and these.
-  std::vector<HostEntry> hosts;
+  // /etc/hosts gets localhost lines, "<hostname>" on 127.0.1.1 and these. Shared: every node
+  // of a lab lists the same entries, and a copy per node would make a lab's up O(nodes^2).
+  std::shared_ptr<const std::vector<HostEntry>> hosts;
   // /etc/resolv.conf: empty means a copy of the host's.
   std::vector<std::string> nameservers;
   std::vector<std::string> searchDomains;
