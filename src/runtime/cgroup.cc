@@ -199,7 +199,13 @@ std::vector<std::string> needed(const Limits& l) {
 // is checked against all of them and rebuilds the scheduler domains, O(nodes) per node), so a
 // group joins it only for a cpuset limit. blkio, devices, net_cls, perf_event, hugetlb, rdma
 // and misc carry nothing a node sets.
-bool joins(const Hierarchy& h, const std::vector<std::string>& need) {
+//
+// Hybrid's unified tree carries no limits; a node is placed there only so that stopping the
+// caller's unit (an init system tracks processes there) does not reach it. When the caller
+// sits at that tree's root there is no unit to leave, and the placement, a cgroup.procs write
+// that may wait for an RCU grace period (up to ~20 ms here), is not made.
+bool joins(Mode mode, const Hierarchy& h, const std::vector<std::string>& need) {
+  if (h.unified) return mode != Mode::kHybrid || (!h.ownPath.empty() && h.ownPath != "/");
   for (const auto& c : h.controllers) {
     if (has(need, c)) return true;
     for (std::string_view always : {"memory", "pids", "cpu", "cpuacct", "freezer", "name=systemd"})
@@ -240,7 +246,7 @@ Result<Group> Group::create(const Layout& layout, const std::string& parent,
   NETCTL_TRYC(validate(limits), "cgroup {}", name);
   auto ts = NETCTL_TRYC(targets(layout, parent, name), "cgroup {}", name);
   auto need = needed(limits);
-  std::erase_if(ts, [&](const Target& t) { return !t.hierarchy->unified && !joins(*t.hierarchy, need); });
+  std::erase_if(ts, [&](const Target& t) { return !joins(layout.mode, *t.hierarchy, need); });
 
   // Every needed controller must exist somewhere before anything is made.
   for (const auto& c : need) {
