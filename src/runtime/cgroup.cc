@@ -193,12 +193,13 @@ std::vector<std::string> needed(const Limits& l) {
   return out;
 }
 
-// The v1 hierarchies a group joins: those of its limits, plus memory, pids and cpu accounting,
-// freezer (destroy freezes before it kills) and name=systemd (the init system's tracking).
-// Every join and removal costs; cpuset's grows with the number of sibling cpusets (each write
-// is checked against all of them and rebuilds the scheduler domains, O(nodes) per node), so a
-// group joins it only for a cpuset limit. blkio, devices, net_cls, perf_event, hugetlb, rdma
-// and misc carry nothing a node sets.
+// The v1 hierarchies a group joins: those of its limits, plus freezer (destroy freezes before
+// it kills) and name=systemd (the init system's tracking). Every join and removal costs, and
+// some grow with the number of nodes: each cpuset write is checked against every sibling
+// cpuset and rebuilds the scheduler domains, and a memory cgroup, when it goes, walks the
+// LRU lists of every superblock on the machine (each node mounts several). So memory, cpu
+// (with cpuacct), pids and cpuset are joined for a limit only; blkio, devices, net_cls,
+// perf_event, hugetlb, rdma and misc carry nothing a node sets.
 //
 // Hybrid's unified tree carries no limits; a node is placed there only so that stopping the
 // caller's unit (an init system tracks processes there) does not reach it. When the caller
@@ -208,7 +209,8 @@ bool joins(Mode mode, const Hierarchy& h, const std::vector<std::string>& need) 
   if (h.unified) return mode != Mode::kHybrid || (!h.ownPath.empty() && h.ownPath != "/");
   for (const auto& c : h.controllers) {
     if (has(need, c)) return true;
-    for (std::string_view always : {"memory", "pids", "cpu", "cpuacct", "freezer", "name=systemd"})
+    if (c == "cpuacct" && has(need, "cpu")) return true;  // a CPU limit comes with its usage
+    for (std::string_view always : {"freezer", "name=systemd"})
       if (c == always) return true;
   }
   return false;

@@ -248,15 +248,24 @@ Result<void> pivotRootInChild(const Plan& plan) {
 }
 
 Result<void> maskPathsInChild(const std::vector<std::string>& paths) {
+  // Directories get one empty read-only tmpfs, bound onto the later ones: a superblock per
+  // masked directory would cost each node's memory cgroup, when it goes, a walk over them all.
+  const std::string* emptyDir = nullptr;
   for (const auto& path : paths) {
     struct stat st{};
     if (::lstat(path.c_str(), &st) != 0) {
       if (errno == ENOENT) continue;
       return errnoError(fmt::format("masking {}", path));
     }
-    int rc = S_ISDIR(st.st_mode)
-                 ? ::mount("tmpfs", path.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
-                 : ::mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr);
+    int rc = 0;
+    if (!S_ISDIR(st.st_mode)) {
+      rc = ::mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr);
+    } else if (emptyDir) {
+      rc = ::mount(emptyDir->c_str(), path.c_str(), nullptr, MS_BIND, nullptr);
+    } else {
+      rc = ::mount("tmpfs", path.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0");
+      emptyDir = &path;
+    }
     if (rc != 0) return errnoError(fmt::format("masking {}", path));
   }
   return {};

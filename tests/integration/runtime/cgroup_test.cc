@@ -76,9 +76,9 @@ std::map<std::string, std::string> allDirs(const std::string& name) {
 }
 
 // The hierarchies a group joins: cgroup2 (on hybrid only when our own cgroup there is not its
-// root), and the v1 ones of memory, pids, cpu, cpuacct, freezer and name=systemd, plus cpuset
-// only with a cpuset limit.
-bool joins(const std::string& ctrls, bool cpusetLimit) {
+// root), and on v1 freezer, name=systemd and the controllers of its limits.
+using Limited = std::initializer_list<std::string_view>;  // controllers with a limit
+bool joins(const std::string& ctrls, Limited limited = {}) {
   if (ctrls.empty()) {
     if (detect().value() != Mode::kHybrid) return true;
     std::ifstream in("/proc/self/cgroup");
@@ -88,15 +88,16 @@ bool joins(const std::string& ctrls, bool cpusetLimit) {
   }
   std::stringstream list(ctrls);
   for (std::string c; std::getline(list, c, ',');) {
-    if (c == "memory" || c == "pids" || c == "cpu" || c == "cpuacct" || c == "freezer" || c == "name=systemd") return true;
-    if (c == "cpuset" && cpusetLimit) return true;
+    if (c == "freezer" || c == "name=systemd") return true;
+    for (auto l : limited)
+      if (c == l || (c == "cpuacct" && l == "cpu")) return true;
   }
   return false;
 }
 
-std::map<std::string, std::string> expectedDirs(const std::string& name, bool cpusetLimit = false) {
+std::map<std::string, std::string> expectedDirs(const std::string& name, Limited limited = {}) {
   auto out = allDirs(name);
-  std::erase_if(out, [&](const auto& kv) { return !joins(kv.first, cpusetLimit); });
+  std::erase_if(out, [&](const auto& kv) { return !joins(kv.first, limited); });
   return out;
 }
 
@@ -217,7 +218,7 @@ TEST_F(CgroupTest, CreateWritesTheLimitsAndDestroyRemovesEveryDirectory) {
   l.cpuset = "0";
   auto g = Group::create(defaultParent(), "cg-limits", l);
   ASSERT_TRUE(g) << g.error().what();
-  auto want = expectedDirs("cg-limits", /*cpusetLimit=*/true);
+  auto want = expectedDirs("cg-limits", {"memory", "cpu", "pids", "cpuset"});
   for (const auto& [ctrls, dir] : want) EXPECT_TRUE(isDir(dir)) << dir;
   auto paths = g->paths();
   std::set<std::string> got(paths.begin(), paths.end());
@@ -242,7 +243,7 @@ TEST_F(CgroupTest, CreateWritesTheLimitsAndDestroyRemovesEveryDirectory) {
   EXPECT_TRUE(g->destroy()) << "a second destroy is fine";
   // The shared parent stays: it belongs to whoever made it (here the sandbox).
   for (const auto& [ctrls, dir] : ownDirs()) {
-    if (!joins(ctrls, true)) continue;
+    if (!joins(ctrls, {"memory", "cpu", "pids", "cpuset"})) continue;
     EXPECT_TRUE(isDir(dir + "/" + defaultParent())) << dir;
   }
 }
@@ -256,7 +257,7 @@ TEST_F(CgroupTest, AttachedChildIsInEveryJoinedHierarchy) {
     ::_exit(0);
   }
   ASSERT_TRUE(g->attach(child.pid())) << "cpuset.cpus/mems copied down, or attach fails";
-  auto joined = expectedDirs("cg-attach", /*cpusetLimit=*/true);
+  auto joined = expectedDirs("cg-attach", {"cpuset"});
   for (const auto& [ctrls, dir] : joined) EXPECT_TRUE(procsIn(dir).contains(child.pid())) << dir;
   // /proc/<pid>/cgroup names the group in every hierarchy it joins, and only there.
   std::string own = slurp(fmt::format("/proc/{}/cgroup", child.pid()));
@@ -265,7 +266,7 @@ TEST_F(CgroupTest, AttachedChildIsInEveryJoinedHierarchy) {
   int n = 0;
   while (std::getline(lines, line)) {
     auto a = line.find(':'), b = line.find(':', a + 1);
-    if (!joins(line.substr(a + 1, b - a - 1), true)) {
+    if (!joins(line.substr(a + 1, b - a - 1), {"cpuset"})) {
       EXPECT_THAT(line, Not(HasSubstr("/cg-attach"))) << line;
       continue;
     }
@@ -301,7 +302,7 @@ TEST_F(CgroupTest, AChildAttachesItselfWithPidZero) {
     ::_exit(0);
   }
   // Wait until it is in (bounded), then check every hierarchy.
-  for (int i = 0; i < 200 && !procsIn(dirOf("cg-self", "pids")).contains(child.pid()); ++i)
+  for (int i = 0; i < 200 && !procsIn(dirOf("cg-self", "freezer")).contains(child.pid()); ++i)
     std::this_thread::sleep_for(5ms);
   for (const auto& [ctrls, dir] : expectedDirs("cg-self"))
     EXPECT_TRUE(procsIn(dir).contains(child.pid())) << dir;
@@ -451,13 +452,14 @@ TEST_F(CgroupTest, ImpossibleLimitsGiveAClearErrorAndLeaveNothing) {
   EXPECT_EQ(climb.error().kind(), Error::Kind::kInvalidInput);
 }
 
-// Without a cpuset limit a group stays out of cpuset (whose writes cost O(sibling cpusets)) and
-// out of the hierarchies that carry nothing a node sets.
+// Without limits a group stays out of cpuset (each write costs O(sibling cpusets)), memory (its
+// removal costs O(superblocks)), cpu and pids, and out of the hierarchies that carry nothing a
+// node sets.
 TEST_F(CgroupTest, OnlyTheHierarchiesANodeNeedsAreJoined) {
   auto g = Group::create(defaultParent(), "cg-twice", {});
   ASSERT_TRUE(g) << g.error().what();
   for (const auto& [ctrls, dir] : allDirs("cg-twice"))
-    EXPECT_EQ(isDir(dir), joins(ctrls, false)) << dir;
+    EXPECT_EQ(isDir(dir), joins(ctrls)) << dir;
   ASSERT_TRUE(g->destroy());
   expectGone("cg-twice");
 }
@@ -496,7 +498,7 @@ TEST_F(CgroupTest, NestedParentsAndSubCgroupsAreHandled) {
   }
   EXPECT_FALSE(isDir(inner));
   for (const auto& [ctrls, dir] : ownDirs()) {
-    if (!joins(ctrls, false)) continue;
+    if (!joins(ctrls, {"pids"})) continue;
     std::string lab = dir + "/" + defaultParent() + "/cg-lab";
     EXPECT_FALSE(isDir(lab + "/sub/cg-node")) << lab;
     EXPECT_TRUE(isDir(lab + "/sub")) << "the parent is the caller's to remove: " << lab;
