@@ -193,13 +193,27 @@ std::vector<std::string> needed(const Limits& l) {
   return out;
 }
 
-// The v1 hierarchies a group joins: those of its limits, plus freezer (destroy freezes before
-// it kills) and name=systemd (the init system's tracking). Every join and removal costs, and
+// Docker's device rules: any node may be made, and only these opened: null, zero, full, random,
+// urandom, tty, console, ptmx, the ptys and tun. A node has CAP_MKNOD, as Docker's do; without
+// the rules it could make the node of a host disk and open it. Each allow is best effort: a
+// parent that denies a device already keeps it from the node.
+Result<void> restrictDevices(const std::string& dir) {
+  NETCTL_TRY(writeKnob(dir, "devices.deny", "a"));
+  for (std::string_view rule : {"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+                                "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"}) {
+    auto r = writeKnob(dir, "devices.allow", rule);
+    if (!r && r.error().errnum() != EPERM) return r;
+  }
+  return {};
+}
+
+// The v1 hierarchies a group joins: those of its limits, plus devices (the rules above),
+// freezer (destroy freezes before it kills) and name=systemd (the init system's tracking). Every join and removal costs, and
 // some grow with the number of nodes: each cpuset write is checked against every sibling
 // cpuset and rebuilds the scheduler domains, and a memory cgroup, when it goes, walks the
 // LRU lists of every superblock on the machine (each node mounts several). So memory, cpu
-// (with cpuacct), pids and cpuset are joined for a limit only; blkio, devices, net_cls,
-// perf_event, hugetlb, rdma and misc carry nothing a node sets.
+// (with cpuacct), pids and cpuset are joined for a limit only; blkio, net_cls, perf_event,
+// hugetlb, rdma and misc carry nothing a node sets.
 //
 // Hybrid's unified tree carries no limits; a node is placed there only so that stopping the
 // caller's unit (an init system tracks processes there) does not reach it. When the caller
@@ -210,7 +224,7 @@ bool joins(Mode mode, const Hierarchy& h, const std::vector<std::string>& need) 
   for (const auto& c : h.controllers) {
     if (has(need, c)) return true;
     if (c == "cpuacct" && has(need, "cpu")) return true;  // a CPU limit comes with its usage
-    for (std::string_view always : {"freezer", "name=systemd"})
+    for (std::string_view always : {"devices", "freezer", "name=systemd"})
       if (c == always) return true;
   }
   return false;
@@ -308,6 +322,8 @@ Result<Group> Group::create(const Layout& layout, const std::string& parent,
     d.controllers = t.hierarchy->controllers;
     if (!d.unified && has(d.controllers, "cpuset"))
       if (auto r = initCpuset(t); !r) return fail(r.error());
+    if (!d.unified && has(d.controllers, "devices"))
+      if (auto r = restrictDevices(d.path); !r) return fail(r.error());
     if (layout.mode == Mode::kV2)
       if (auto r = enableV2(t, need); !r) return fail(r.error());
     g.dirs_.push_back(std::move(d));

@@ -76,7 +76,7 @@ std::map<std::string, std::string> allDirs(const std::string& name) {
 }
 
 // The hierarchies a group joins: cgroup2 (on hybrid only when our own cgroup there is not its
-// root), and on v1 freezer, name=systemd and the controllers of its limits.
+// root), and on v1 devices, freezer, name=systemd and the controllers of its limits.
 using Limited = std::initializer_list<std::string_view>;  // controllers with a limit
 bool joins(const std::string& ctrls, Limited limited = {}) {
   if (ctrls.empty()) {
@@ -88,7 +88,7 @@ bool joins(const std::string& ctrls, Limited limited = {}) {
   }
   std::stringstream list(ctrls);
   for (std::string c; std::getline(list, c, ',');) {
-    if (c == "freezer" || c == "name=systemd") return true;
+    if (c == "devices" || c == "freezer" || c == "name=systemd") return true;
     for (auto l : limited)
       if (c == l || (c == "cpuacct" && l == "cpu")) return true;
   }
@@ -158,7 +158,7 @@ class CgroupTest : public ::testing::Test {
   }
   // Whatever a failed test left behind goes, so one failure does not leak cgroups.
   void TearDown() override {
-    for (const char* name : {"cg-limits", "cg-attach", "cg-pids", "cg-oom", "cg-cpu", "cg-bad", "cg-tiny", "cg-twice", "cg-v2", "cg-self", "cg-weight"})
+    for (const char* name : {"cg-dev", "cg-limits", "cg-attach", "cg-pids", "cg-oom", "cg-cpu", "cg-bad", "cg-tiny", "cg-twice", "cg-v2", "cg-self", "cg-weight"})
       if (auto g = Group::open(defaultParent(), name)) (void)g->destroy();
     if (auto g = Group::open(defaultParent() + "/cg-lab/sub", "cg-node")) (void)g->destroy();
     for (int i = 0; i < 8; ++i)
@@ -462,6 +462,21 @@ TEST_F(CgroupTest, OnlyTheHierarchiesANodeNeedsAreJoined) {
     EXPECT_EQ(isDir(dir), joins(ctrls)) << dir;
   ASSERT_TRUE(g->destroy());
   expectGone("cg-twice");
+}
+
+// Docker's device rules: any node may be made, only the harmless ones opened.
+TEST_F(CgroupTest, DevicesFollowDockersList) {
+  if (isV2()) GTEST_SKIP() << "cgroup2 carries device rules as a BPF program, which netctl does not load yet";
+  auto g = Group::create(defaultParent(), "cg-dev", {});
+  ASSERT_TRUE(g) << g.error().what();
+  std::string list = slurp(dirOf("cg-dev", "devices") + "/devices.list");
+  for (const char* rule : {"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+                           "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"})
+    EXPECT_THAT(list, HasSubstr(rule));
+  EXPECT_THAT(list, Not(HasSubstr("a *:* rwm")));
+  EXPECT_THAT(list, Not(HasSubstr("b 254")));
+  ASSERT_TRUE(g->destroy());
+  expectGone("cg-dev");
 }
 
 TEST_F(CgroupTest, CreatingAnExistingGroupConflictsAndKeepsIt) {
