@@ -297,7 +297,9 @@ struct Finish {
 };
 
 // The ifalias that marks an owner's link ("" for no owner).
-std::string markOf(std::string_view owner) { return owner.empty() ? std::string() : fmt::format("{}{}", kMarkPrefix, owner); }
+std::string markOf(std::string_view owner) {
+  return owner.empty() ? std::string() : fmt::format("{}{}", kMarkPrefix, owner);
+}
 
 // The link's own end: its mark, and its IFF_UP when that waited for the IPv6 mode.
 void finishOwnEnd(Finish& f, size_t slot, int index, const Common& c) {

@@ -199,8 +199,9 @@ std::vector<std::string> needed(const Limits& l) {
 // parent that denies a device already keeps it from the node.
 Result<void> restrictDevices(const std::string& dir) {
   NETCTL_TRY(writeKnob(dir, "devices.deny", "a"));
-  for (std::string_view rule : {"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
-                                "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"}) {
+  for (std::string_view rule : {"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",
+                                "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",
+                                "c 136:* rwm", "c 10:200 rwm"}) {
     auto r = writeKnob(dir, "devices.allow", rule);
     if (!r && r.error().errnum() != EPERM) return r;
   }
@@ -208,8 +209,8 @@ Result<void> restrictDevices(const std::string& dir) {
 }
 
 // The v1 hierarchies a group joins: those of its limits, plus devices (the rules above),
-// freezer (destroy freezes before it kills) and name=systemd (the init system's tracking). Every join and removal costs, and
-// some grow with the number of nodes: each cpuset write is checked against every sibling
+// freezer (destroy freezes before it kills) and name=systemd (the init system's tracking).
+// Every join and removal costs, and some grow with the number of nodes: each cpuset write is checked against every sibling
 // cpuset and rebuilds the scheduler domains, and a memory cgroup, when it goes, walks the
 // LRU lists of every superblock on the machine (each node mounts several). So memory, cpu
 // (with cpuacct), pids and cpuset are joined for a limit only; blkio, net_cls, perf_event,

@@ -190,7 +190,8 @@ Result<void> mountDevInChild(const Plan& plan) {
     struct stat st{};
     if (::stat(host.c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) continue;
     if (!spec.namespaces.user.enabled) {
-      if (::mknodat(dev.get(), name, S_IFCHR | 0666, st.st_rdev) != 0) return errnoError(fmt::format("mknod /dev/{}", name));
+      if (::mknodat(dev.get(), name, S_IFCHR | 0666, st.st_rdev) != 0)
+        return errnoError(fmt::format("mknod /dev/{}", name));
       // The umask must not narrow the mode.
       if (::fchmodat(dev.get(), name, 0666, 0) != 0) return errnoError(fmt::format("chmod /dev/{}", name));
       continue;

@@ -112,9 +112,9 @@ using Spec = std::variant<BridgeSpec, VethSpec, MacvlanSpec, VxlanSpec, DummySpe
 // master and IFF_UP of the first end, name, netns, mtu and mac of the peer) and returns its
 // ifindex. The marks, the peer's IFF_UP and the IFF_UP of an end without an IPv6 link-local
 // follow in RTM_SETLINKs batched per netns (the kernel cannot bring a veth peer up inside the
-// create: ENOTCONN). A veth's peer carries the mark too. Errors name the link and the kernel's reason; a kind the
-// kernel lacks is kUnsupported naming the CONFIG_ option; EXFULL says a bridge holds at most
-// 1023 ports.
+// create: ENOTCONN). A veth's peer carries the mark too. Errors name the link and the kernel's
+// reason; a kind the kernel lacks is kUnsupported naming the CONFIG_ option; EXFULL says a
+// bridge holds at most 1023 ports.
 // `others` gives the sockets for the other netns a spec reaches into (veth peers, macvlans);
 // without it they are opened for the call.
 Result<int> create(nl::Socket& s, const Spec& spec, nl::SocketCache* others = nullptr);

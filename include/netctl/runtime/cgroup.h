@@ -40,8 +40,8 @@ struct Layout;
 std::string defaultParent();
 
 // A node's cgroup in every hierarchy it joins: cgroup2, and on v1 those of its limits plus
-// devices (Docker's device rules), freezer and name=systemd (joins() in cgroup.cc says why). Movable,
-// not copyable. The destructor does NOT destroy the cgroup: a node outlives the `netctl up` that
+// devices (Docker's device rules), freezer and name=systemd (joins() in cgroup.cc says why).
+// Movable, not copyable. The destructor does NOT destroy the cgroup: a node outlives the `netctl up` that
 // created it, and `down` reopens it with open() and calls destroy().
 class Group {
  public:
@@ -55,8 +55,8 @@ class Group {
   // An existing one (kNotFound when the group is absent from the hierarchies).
   static Result<Group> open(const std::string& parent, const std::string& name);
 
-  // Moves pid into the group in each of its hierarchies (0 = the caller). Allocates nothing unless it
-  // fails, so a child forked from a threaded process may call it on itself.
+  // Moves pid into the group in each of its hierarchies (0 = the caller). Allocates nothing
+  // unless it fails, so a child forked from a threaded process may call it on itself.
   Result<void> attach(pid_t pid) const;
   // A node's init joins in two halves, neither of them waiting on the global threadgroup lock
   // whose writers may wait for an RCU grace period (milliseconds, on every write to cgroup.procs
