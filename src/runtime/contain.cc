@@ -4,14 +4,15 @@
 //     rlimits -> rootfs overlay (see mount_ns.h) -> unshare(user, mount, pid, uts, ipc, net)
 //     -> fork the init -> exit
 //   (without a user namespace the parent forks the init into a new pid namespace directly,
-//   and the init starts with rlimits -> unshare(mount, uts, ipc, net))
+//   and the init starts with rlimits -> unshare(mount, uts, ipc); the parent makes its netns
+//   meanwhile, unless a wiring callback needs it through the init's pid before "go")
 //   init (PID 1 of the node)
 //     hello -> [user ns: wait for go (id maps, cgroup, network done by the parent) -> root of the
-//     user ns] -> mounts private -> rootfs -> spec mounts -> /proc -> /sys -> /dev -> [no user
-//     ns: wait for go (cgroup2 placement and network, done by the parent meanwhile) -> join the
-//     v1 cgroups] -> cgroup ns -> lo + sysctls -> pivot_root -> masked paths -> read-only paths
-//     -> hostname -> the command's stdio, other fds closed -> vfork the command -> the init loop
-//     (node_init.cc)
+//     user ns] -> mounts private -> rootfs -> spec mounts -> /proc -> /dev -> [no user ns: wait
+//     for go (cgroup2 placement, netns and network, made by the parent meanwhile) -> enter the
+//     netns] -> /sys -> join the v1 cgroups -> cgroup ns -> lo + sysctls -> pivot_root
+//     -> masked paths -> read-only paths -> hostname -> the command's stdio, other fds closed
+//     -> vfork the command -> the init loop (node_init.cc)
 //   command (its stdio set up by the init before the vfork)
 //     signals reset -> session -> uid/gid -> capabilities -> no_new_privs -> cwd
 //     -> resolve argv[0] -> close fds -> ready -> wait for start -> seccomp (last) -> exec
@@ -43,14 +44,14 @@ namespace {
   ::_exit(1);
 }
 
-int newNamespaceFlags(const Spec& spec) {
-  const Namespaces& ns = spec.namespaces;
+int newNamespaceFlags(const Plan& plan) {
+  const Namespaces& ns = plan.spec->namespaces;
   int flags = CLONE_NEWNS;
   if (ns.user.enabled) flags |= CLONE_NEWUSER;
   if (ns.pid) flags |= CLONE_NEWPID;
   if (ns.uts) flags |= CLONE_NEWUTS;
   if (ns.ipc) flags |= CLONE_NEWIPC;
-  if (ns.net) flags |= CLONE_NEWNET;
+  if (ns.net && !plan.netFromParent) flags |= CLONE_NEWNET;
   return flags;  // the cgroup ns comes later, once the init is in its cgroup
 }
 
@@ -68,10 +69,12 @@ Result<void> unshareCgroupInChild() {
   return {};
 }
 
-// Blocks until the parent says "go"; when the parent gave up instead, it cleans up after us.
-void waitForGoInChild(int syncFd) {
+// Blocks until the parent says "go", and returns the netns fd that came with it, if any; when
+// the parent gave up instead, it cleans up after us.
+UniqueFd waitForGoInChild(int syncFd) {
   auto go = sync::receive(syncFd);
   if (!go || go->msg != sync::Msg::kGo) ::_exit(1);
+  return std::move(go->fd);
 }
 
 Result<void> setUpContainerInChild(const Plan& plan) {
@@ -83,10 +86,14 @@ Result<void> setUpContainerInChild(const Plan& plan) {
   NETCTL_TRYC(mount_ns::mountRootfsInChild(plan), "rootfs");
   NETCTL_TRYC(mount_ns::mountSpecMountsInChild(plan), "mounts");
   NETCTL_TRYC(mount_ns::mountProcInChild(plan), "/proc");
-  NETCTL_TRYC(mount_ns::mountSysInChild(plan), "/sys");
   NETCTL_TRYC(mount_ns::mountDevInChild(plan), "/dev");
   if (spec.rootfs.kind == RootfsKind::kDirectory) NETCTL_TRYC(mount_ns::bindEtcFilesInChild(plan), "/etc files");
-  if (!userNs) waitForGoInChild(plan.syncFd);  // the cgroup2 placement and the network, made meanwhile
+  if (!userNs) {
+    // The cgroup2 placement, the netns and the network, made meanwhile.
+    UniqueFd net = waitForGoInChild(plan.syncFd);
+    if (plan.netFromParent) NETCTL_TRYC(net_ns::enterInChild(net.get()), "network namespace");
+  }
+  NETCTL_TRYC(mount_ns::mountSysInChild(plan), "/sys");  // in the node's netns: it lists its devices
   if (plan.cgroup) NETCTL_TRYC(plan.cgroup->joinLegacyInChild(), "joining the cgroup");
   if (spec.namespaces.cgroup) NETCTL_TRYC(unshareCgroupInChild(), "cgroup namespace");
   // The sysctls go through the host's /proc, still ours until the pivot (the node's turns
@@ -258,7 +265,7 @@ Result<pid_t> forkInitFromParent(const Plan& plan) {
     ::close(plan.parentSyncFd);
     auto r = [&]() -> Result<void> {
       NETCTL_TRYC(applyRlimits(plan.spec->rlimits), "rlimits");
-      if (::unshare(newNamespaceFlags(*plan.spec) & ~CLONE_NEWPID) != 0) return errnoError("unshare of the new namespaces");
+      if (::unshare(newNamespaceFlags(plan) & ~CLONE_NEWPID) != 0) return errnoError("unshare of the new namespaces");
       return {};
     }();
     if (!r) failInChild(plan.syncFd, r.error());
@@ -281,7 +288,7 @@ void runIntermediate(const Plan& plan) {
   auto forked = [&]() -> Result<pid_t> {
     NETCTL_TRYC(applyRlimits(plan.spec->rlimits), "rlimits");
     if (plan.spec->namespaces.user.enabled) NETCTL_TRYC(mount_ns::mountRootfsBeforeUserNs(plan), "rootfs");
-    if (::unshare(newNamespaceFlags(*plan.spec)) != 0) return errnoError("unshare of the new namespaces");
+    if (::unshare(newNamespaceFlags(plan)) != 0) return errnoError("unshare of the new namespaces");
     pid_t pid = ::fork();
     if (pid < 0) return errnoError("forking the node's init");
     if (pid == 0) runInit(plan);

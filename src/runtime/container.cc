@@ -240,6 +240,8 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   // Without a user namespace the init joins the v1 hierarchies itself (see cgroup.h); with one,
   // it may not write there, and the parent moves it.
   if (!spec.namespaces.user.enabled) plan.cgroup = &undo.group();
+  // A wiring callback finds the netns through the init's pid, so the init must be in it first.
+  plan.netFromParent = spec.namespaces.net && !spec.namespaces.user.enabled && !options.wireNetwork;
 
   auto status = NETCTL_TRYC(fs::open(plan.bundleDir + "/exit", O_WRONLY), "{}", what);
   auto fifo = NETCTL_TRYC(fs::open(plan.bundleDir + "/exec.fifo", O_PATH), "{}", what);
@@ -273,10 +275,11 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   status.reset();
   fifo.reset();
 
-  // The cgroup2 placement, whose write may wait for an RCU grace period, is made while the init
-  // makes its namespaces and mounts (a new netns alone takes most of a millisecond). Without a
-  // user namespace the init waits for "go" before it joins the v1 hierarchies, makes its cgroup
-  // namespace and forks the command, so nothing of the node runs outside the cgroup.
+  // The cgroup2 placement, whose write may wait for an RCU grace period, and the netns, which
+  // takes most of a millisecond to make, are made while the init makes its mounts, on the other
+  // CPU. Without a user namespace the init waits for "go" before it joins the v1 hierarchies,
+  // makes its cgroup namespace and forks the command, so nothing of the node runs outside the
+  // cgroup.
   auto failed = [&](Error e) -> Result<State> {
     // A child that failed first has said why: that is the better error.
     auto said = sync::receive(pair.parent.get());
@@ -286,6 +289,12 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   if (initPid > 0) {
     if (auto r = undo.group().attachUnifiedFromParent(initPid); !r)
       return failed(std::move(r).error().context("joining the cgroup"));
+  }
+  UniqueFd net;
+  if (plan.netFromParent) {
+    auto made = net_ns::makeFromParent();
+    if (!made) return failed(std::move(made).error().context("making the network namespace"));
+    net = std::move(*made);
   }
 
   auto hello = sync::receive(pair.parent.get());
@@ -301,7 +310,9 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
     NETCTL_TRYC(undo.group().attach(initPid), "{}: joining the cgroup", what);
   }
   if (options.wireNetwork) NETCTL_TRYC(options.wireNetwork(initPid), "{}: wiring the network", what);
-  if (auto r = sync::send(pair.parent.get(), sync::Msg::kGo); !r) return failed(std::move(r).error());
+  if (auto r = sync::send(pair.parent.get(), sync::Msg::kGo, net ? net.get() : -1); !r)
+    return failed(std::move(r).error());
+  net.reset();
 
   auto ready = sync::receive(pair.parent.get());
   if (ready && ready->msg == sync::Msg::kError) return std::unexpected(std::move(*ready->error).context(what));

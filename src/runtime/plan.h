@@ -27,6 +27,7 @@ struct Plan {
   int syncFd = -1;    // the child's end of the channel
   int parentSyncFd = -1;  // the parent's end: closed in the child, so a dead parent reads as EOF
   const cgroup::Group* cgroup = nullptr;  // non-null: the init joins its v1 hierarchies itself
+  bool netFromParent = false;  // the parent makes the netns meanwhile and passes it with "go"
   int statusFd = -1;  // bundleDir/exit: where the init records the command's wait status
   int fifoFd = -1;    // O_PATH of bundleDir/exec.fifo: start opens it, then the command execs
   int stdio[3] = {-1, -1, -1};  // the command's stdio; -1 = /dev/null
