@@ -443,7 +443,12 @@ Result<std::vector<pid_t>> Group::pids() const {
 }
 
 Result<void> Group::destroy() {
-  // Every directory (and any sub-cgroup someone made inside), deepest first.
+  // The usual case, a node whose pid namespace is gone: every directory is empty, and one rmdir
+  // each is all it takes. A directory that still holds a process (EBUSY) or a sub-cgroup
+  // (ENOTEMPTY) stays for the full pass below.
+  std::erase_if(dirs_, [](const Dir& d) { return ::rmdir(d.path.c_str()) == 0 || errno == ENOENT; });
+  if (dirs_.empty()) return {};
+  // Every directory left (and any sub-cgroup someone made inside), deepest first.
   std::vector<std::string> all;
   for (const auto& d : dirs_) {
     if (!fs::exists(d.path)) continue;
