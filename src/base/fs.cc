@@ -34,7 +34,11 @@ Result<std::string> readFile(const std::string& path) {
 }
 
 Result<void> writeFile(const std::string& path, std::string_view data, int flags) {
-  auto fd = NETCTL_TRY(open(path, O_WRONLY | flags, 0644));
+  return writeFileAt(AT_FDCWD, path, data, flags);
+}
+
+Result<void> writeFileAt(int dirfd, const std::string& path, std::string_view data, int flags) {
+  auto fd = NETCTL_TRY(openAt(dirfd, path, O_WRONLY | flags, 0644));
   ssize_t n = ::write(fd.get(), data.data(), data.size());
   if (n < 0) return errnoError(fmt::format("writing {}", path));
   if (static_cast<size_t>(n) != data.size()) return sysError(EIO, fmt::format("short write to {}", path));

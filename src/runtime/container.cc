@@ -79,15 +79,17 @@ Result<std::string> resolvConfText(const Spec& spec) {
   return text;
 }
 
-Result<void> chownTo(const std::string& path, int64_t uid, int64_t gid) {
+// A file just made is ours already: only another owner costs a chown.
+Result<void> chownIn(int dir, const std::string& name, int64_t uid, int64_t gid) {
   if (uid < 0 || gid < 0) return {};
-  if (::lchown(path.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0)
-    return errnoError(fmt::format("chown {}", path));
+  if (static_cast<uid_t>(uid) == ::geteuid() && static_cast<gid_t>(gid) == ::getegid()) return {};
+  if (::fchownat(dir, name.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid), AT_SYMLINK_NOFOLLOW) != 0)
+    return errnoError(fmt::format("chown {}", name));
   return {};
 }
 
-// The bundle: rootfs/ (mount point), upper/ and work/ (overlay), the /etc files, the exit
-// status file and the exec FIFO.
+// The bundle, made relative to its directory's fd: rootfs/ (mount point), upper/ and work/
+// (overlay), the /etc files, the exit status file and the exec FIFO (the names of Plan's paths).
 Result<void> makeBundle(const Spec& spec, const Plan& plan) {
   const bool overlay = spec.rootfs.kind != RootfsKind::kDirectory;
   int64_t rootUid = 0, rootGid = 0, cmdUid = spec.uid, cmdGid = spec.gid;
@@ -97,14 +99,18 @@ Result<void> makeBundle(const Spec& spec, const Plan& plan) {
     cmdUid = user_ns::hostIdOf(user_ns::uidMapOf(spec.namespaces.user), spec.uid);
     cmdGid = user_ns::hostIdOf(user_ns::gidMapOf(spec.namespaces.user), spec.gid);
   }
-  for (const auto& dir : {plan.rootfsDir, plan.etcDir}) NETCTL_TRY(fs::makeDirs(dir, 0755));
-  std::string etc = plan.etcDir;
+  auto bundle = NETCTL_TRY(fs::open(plan.bundleDir, O_PATH | O_DIRECTORY));
+  const int dir = bundle.get();
+  auto makeDir = [&](const std::string& name, int64_t uid, int64_t gid) -> Result<void> {
+    if (::mkdirat(dir, name.c_str(), 0755) != 0) return errnoError(fmt::format("creating {}/{}", plan.bundleDir, name));
+    return chownIn(dir, name, uid, gid);
+  };
+  NETCTL_TRY(makeDir("rootfs", -1, -1));
+  NETCTL_TRY(makeDir("etc", -1, -1));
+  std::string etc = "etc";
   if (overlay) {
-    for (const auto& dir : {plan.upperDir, plan.workDir, plan.upperDir + "/etc"}) {
-      NETCTL_TRY(fs::makeDirs(dir, 0755));
-      NETCTL_TRY(chownTo(dir, rootUid, rootGid));
-    }
-    etc = plan.upperDir + "/etc";
+    for (const char* name : {"upper", "work", "upper/etc"}) NETCTL_TRY(makeDir(name, rootUid, rootGid));
+    etc = "upper/etc";
   }
   std::string resolv = NETCTL_TRY(resolvConfText(spec));
   const std::pair<const char*, std::string> files[] = {
@@ -113,14 +119,13 @@ Result<void> makeBundle(const Spec& spec, const Plan& plan) {
       {"resolv.conf", resolv}};
   for (const auto& [name, text] : files) {
     std::string path = fmt::format("{}/{}", etc, name);
-    NETCTL_TRY(fs::writeFile(path, text, O_CREAT | O_TRUNC));
-    NETCTL_TRY(chownTo(path, rootUid, rootGid));
+    NETCTL_TRY(fs::writeFileAt(dir, path, text, O_CREAT | O_EXCL | O_NOFOLLOW));
+    NETCTL_TRY(chownIn(dir, path, rootUid, rootGid));
   }
-  NETCTL_TRY(fs::writeFile(plan.bundleDir + "/exit", "", O_CREAT | O_TRUNC));
-  std::string fifo = plan.bundleDir + "/exec.fifo";
-  if (::mkfifo(fifo.c_str(), 0600) != 0) return errnoError(fmt::format("mkfifo {}", fifo));
+  NETCTL_TRY(fs::writeFileAt(dir, "exit", "", O_CREAT | O_EXCL | O_NOFOLLOW));
+  if (::mknodat(dir, "exec.fifo", S_IFIFO | 0600, 0) != 0) return errnoError(fmt::format("mkfifo {}/exec.fifo", plan.bundleDir));
   // The command opens it after switching to its own uid.
-  NETCTL_TRY(chownTo(fifo, cmdUid, cmdGid));
+  NETCTL_TRY(chownIn(dir, "exec.fifo", cmdUid, cmdGid));
   return {};
 }
 

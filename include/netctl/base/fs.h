@@ -15,6 +15,7 @@ Result<UniqueFd> openAt(int dirfd, const std::string& path, int flags, mode_t mo
 Result<std::string> readFile(const std::string& path);
 // Writes the whole string in one write(2), as kernel files (sysctls, cgroup knobs) expect.
 Result<void> writeFile(const std::string& path, std::string_view data, int flags = 0);
+Result<void> writeFileAt(int dirfd, const std::string& path, std::string_view data, int flags = 0);
 // Writes to a temporary file beside path and renames it over path.
 Result<void> writeFileAtomic(const std::string& path, std::string_view data);
 // mkdir -p. Existing directories are fine.
