@@ -14,6 +14,7 @@
 
 #include "netctl/base/fs.h"
 #include "netctl/runtime/cgroup.h"
+#include "runtime/device_rules.h"
 
 namespace netctl::cgroup {
 namespace {
@@ -193,25 +194,7 @@ std::vector<std::string> needed(const Limits& l) {
   return out;
 }
 
-// Docker's device rules: any node may be made, and only these opened: null, zero, full, random,
-// urandom, tty, console, ptmx, the ptys and tun. A node has CAP_MKNOD, as Docker's do; without
-// the rules it could make the node of a host disk and open it. Each allow is best effort: a
-// parent that denies a device already keeps it from the node.
-Result<void> restrictDevices(const std::string& dir) {
-  NETCTL_TRY(writeKnob(dir, "devices.deny", "a"));
-  // One open for every rule (the kernel takes one rule per write): each open walks /sys.
-  std::string allow = dir + "/devices.allow";
-  auto fd = NETCTL_TRY(fs::open(allow, O_WRONLY));
-  for (std::string_view rule : {"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",
-                                "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",
-                                "c 136:* rwm", "c 10:200 rwm"}) {
-    if (::write(fd.get(), rule.data(), rule.size()) < 0 && errno != EPERM)
-      return errnoError(fmt::format("writing \"{}\" to {}", rule, allow));
-  }
-  return {};
-}
-
-// The v1 hierarchies a group joins: those of its limits, plus devices (the rules above),
+// The v1 hierarchies a group joins: those of its limits, plus devices (device_rules.h),
 // freezer (destroy freezes before it kills) and name=systemd (the init system's tracking).
 // Every join and removal costs, and some grow with the number of nodes: each cpuset write is checked against every sibling
 // cpuset and rebuilds the scheduler domains, and a memory cgroup, when it goes, walks the
@@ -327,9 +310,11 @@ Result<Group> Group::create(const Layout& layout, const std::string& parent,
     if (!d.unified && has(d.controllers, "cpuset"))
       if (auto r = initCpuset(t); !r) return fail(r.error());
     if (!d.unified && has(d.controllers, "devices"))
-      if (auto r = restrictDevices(d.path); !r) return fail(r.error());
-    if (layout.mode == Mode::kV2)
+      if (auto r = device_rules::writeV1(d.path); !r) return fail(r.error());
+    if (layout.mode == Mode::kV2) {
       if (auto r = enableV2(t, need); !r) return fail(r.error());
+      if (auto r = device_rules::attachV2(d.path); !r) return fail(r.error());
+    }
     g.dirs_.push_back(std::move(d));
   }
 
