@@ -265,7 +265,8 @@ Result<pid_t> forkInitFromParent(const Plan& plan) {
     ::close(plan.parentSyncFd);
     auto r = [&]() -> Result<void> {
       NETCTL_TRYC(applyRlimits(plan.spec->rlimits), "rlimits");
-      if (::unshare(newNamespaceFlags(plan) & ~CLONE_NEWPID) != 0) return errnoError("unshare of the new namespaces");
+      if (::unshare(newNamespaceFlags(plan) & ~CLONE_NEWPID) != 0)
+        return errnoError("unshare of the new namespaces");
       return {};
     }();
     if (!r) failInChild(plan.syncFd, r.error());

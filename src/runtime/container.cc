@@ -83,7 +83,9 @@ Result<std::string> resolvConfText(const Spec& spec) {
 Result<void> chownIn(int dir, const std::string& name, int64_t uid, int64_t gid) {
   if (uid < 0 || gid < 0) return {};
   if (static_cast<uid_t>(uid) == ::geteuid() && static_cast<gid_t>(gid) == ::getegid()) return {};
-  if (::fchownat(dir, name.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid), AT_SYMLINK_NOFOLLOW) != 0)
+  auto u = static_cast<uid_t>(uid);
+  auto g = static_cast<gid_t>(gid);
+  if (::fchownat(dir, name.c_str(), u, g, AT_SYMLINK_NOFOLLOW) != 0)
     return errnoError(fmt::format("chown {}", name));
   return {};
 }
@@ -102,7 +104,8 @@ Result<void> makeBundle(const Spec& spec, const Plan& plan) {
   auto bundle = NETCTL_TRY(fs::open(plan.bundleDir, O_PATH | O_DIRECTORY));
   const int dir = bundle.get();
   auto makeDir = [&](const std::string& name, int64_t uid, int64_t gid) -> Result<void> {
-    if (::mkdirat(dir, name.c_str(), 0755) != 0) return errnoError(fmt::format("creating {}/{}", plan.bundleDir, name));
+    if (::mkdirat(dir, name.c_str(), 0755) != 0)
+      return errnoError(fmt::format("creating {}/{}", plan.bundleDir, name));
     return chownIn(dir, name, uid, gid);
   };
   NETCTL_TRY(makeDir("rootfs", -1, -1));
@@ -123,7 +126,8 @@ Result<void> makeBundle(const Spec& spec, const Plan& plan) {
     NETCTL_TRY(chownIn(dir, path, rootUid, rootGid));
   }
   NETCTL_TRY(fs::writeFileAt(dir, "exit", "", O_CREAT | O_EXCL | O_NOFOLLOW));
-  if (::mknodat(dir, "exec.fifo", S_IFIFO | 0600, 0) != 0) return errnoError(fmt::format("mkfifo {}/exec.fifo", plan.bundleDir));
+  if (::mknodat(dir, "exec.fifo", S_IFIFO | 0600, 0) != 0)
+    return errnoError(fmt::format("mkfifo {}/exec.fifo", plan.bundleDir));
   // The command opens it after switching to its own uid.
   NETCTL_TRY(chownIn(dir, "exec.fifo", cmdUid, cmdGid));
   return {};

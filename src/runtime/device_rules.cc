@@ -16,20 +16,21 @@ namespace netctl::cgroup::device_rules {
 namespace {
 
 struct Rule {
-  char type;           // 'c' or 'b'
-  int major;           // -1: any
-  int minor;           // -1: any
-  uint32_t access;     // BPF_DEVCG_ACC_* bits
+  char type;        // 'c' or 'b'
+  int major;        // -1: any
+  int minor;        // -1: any
+  uint32_t access;  // BPF_DEVCG_ACC_* bits
 };
 
-constexpr uint32_t kM = BPF_DEVCG_ACC_MKNOD, kRwm = BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD;
+constexpr uint32_t kM = BPF_DEVCG_ACC_MKNOD;
+constexpr uint32_t kRwm = BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD;
 
 // Docker's list (moby's oci/defaults.go): make anything; open null, zero, full, random,
 // urandom, tty, console, ptmx, the ptys and tun.
 constexpr Rule kRules[] = {
-    {'c', -1, -1, kM},   {'b', -1, -1, kM},    {'c', 1, 3, kRwm}, {'c', 1, 5, kRwm},
-    {'c', 1, 7, kRwm},   {'c', 1, 8, kRwm},    {'c', 1, 9, kRwm}, {'c', 5, 0, kRwm},
-    {'c', 5, 1, kRwm},   {'c', 5, 2, kRwm},    {'c', 136, -1, kRwm}, {'c', 10, 200, kRwm},
+    {'c', -1, -1, kM}, {'b', -1, -1, kM}, {'c', 1, 3, kRwm},    {'c', 1, 5, kRwm},
+    {'c', 1, 7, kRwm}, {'c', 1, 8, kRwm}, {'c', 1, 9, kRwm},    {'c', 5, 0, kRwm},
+    {'c', 5, 1, kRwm}, {'c', 5, 2, kRwm}, {'c', 136, -1, kRwm}, {'c', 10, 200, kRwm},
 };
 
 std::string textOf(const Rule& r) {
@@ -126,9 +127,11 @@ Result<int> loadedProgram() {
     std::string log(1 << 16, '\0');  // again, for the verifier's reason
     (void)tryLoad(insns, &log);
     log.resize(log.find('\0'));
-    if (!log.empty()) return std::unexpected(std::move(loaded.error()).context(fmt::format("verifier: {}", log)));
+    if (!log.empty())
+      return std::unexpected(std::move(loaded.error()).context(fmt::format("verifier: {}", log)));
     if (err == EINVAL)
-      return unsupported("the kernel has no cgroup device programs (CONFIG_CGROUP_BPF), which carry device rules on cgroup2");
+      return unsupported("the kernel has no cgroup device programs (CONFIG_CGROUP_BPF), "
+                         "which carry device rules on cgroup2");
     return loaded;
   }
   fd = *loaded;
@@ -159,7 +162,8 @@ Result<void> attachV2(const std::string& dir) {
   attr.attach_bpf_fd = static_cast<uint32_t>(prog);
   attr.attach_type = BPF_CGROUP_DEVICE;
   attr.attach_flags = BPF_F_ALLOW_MULTI;
-  if (bpf(BPF_PROG_ATTACH, attr) != 0) return errnoError(fmt::format("device rules: attaching the program to {}", dir));
+  if (bpf(BPF_PROG_ATTACH, attr) != 0)
+    return errnoError(fmt::format("device rules: attaching the program to {}", dir));
   return {};
 }
 

@@ -469,7 +469,7 @@ TEST_F(CgroupTest, OnlyTheHierarchiesANodeNeedsAreJoined) {
 
 // Docker's device rules: any node may be made, only the harmless ones opened.
 TEST_F(CgroupTest, DevicesFollowDockersList) {
-  if (isV2()) GTEST_SKIP() << "cgroup2 carries the rules as a BPF program: DeviceProgramOnTheUnifiedTree tests it";
+  if (isV2()) GTEST_SKIP() << "cgroup2 carries the rules as a BPF program (DeviceProgramOnTheUnifiedTree)";
   auto g = Group::create(defaultParent(), "cg-dev", {});
   ASSERT_TRUE(g) << g.error().what();
   std::string list = slurp(dirOf("cg-dev", "devices") + "/devices.list");
@@ -617,8 +617,11 @@ int openErrno(const char* path) {
   int code = 0;
   if (openErrno("/dev/null") != 0) code |= 1;
   if (openErrno("/dev/fuse") != 0) code |= 2;
-  if (::mknod(madeNode.c_str(), S_IFCHR | 0600, makedev(10, 229)) != 0) code |= 8;
-  else if (openErrno(madeNode.c_str()) != 0) code |= 4;
+  if (::mknod(madeNode.c_str(), S_IFCHR | 0600, makedev(10, 229)) != 0) {
+    code |= 8;
+  } else if (openErrno(madeNode.c_str()) != 0) {
+    code |= 4;
+  }
   ::_exit(code);
 }
 
@@ -659,12 +662,13 @@ TEST_F(CgroupTest, DeviceProgramOnTheUnifiedTree) {
     return st && WIFEXITED(*st) ? WEXITSTATUS(*st) : -1;
   };
   int outside = probe(nullptr);
-  EXPECT_EQ(outside, 0) << "outside the group: 1 /dev/null refused, 2 /dev/fuse refused, 4 a made fuse node refused, 8 mknod refused";
+  const char* key = "1 /dev/null refused, 2 /dev/fuse refused, 4 a made fuse node refused, 8 mknod refused";
+  EXPECT_EQ(outside, 0) << "outside the group: " << key;
 
   auto g = Group::create(v2, defaultParent(), "cg-v2dev", {});
   if (!g && g.error().kind() == Error::Kind::kUnsupported) GTEST_SKIP() << g.error().what();
   ASSERT_TRUE(g) << g.error().what();
-  EXPECT_EQ(probe(&*g), 2 | 4) << "1 /dev/null refused, 2 /dev/fuse refused, 4 a made fuse node refused, 8 mknod refused";
+  EXPECT_EQ(probe(&*g), 2 | 4) << key;
   ASSERT_TRUE(g->destroy());
   EXPECT_EQ(::umount(dir.c_str()), 0);
   EXPECT_EQ(::rmdir(dir.c_str()), 0);
