@@ -1,7 +1,13 @@
 #include "netctl/base/process.h"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
+
+#include <thread>
+
+#include "netctl/base/fs.h"
 
 namespace netctl {
 
@@ -35,6 +41,18 @@ int exitCodeOf(int waitStatus) {
   if (WIFEXITED(waitStatus)) return WEXITSTATUS(waitStatus);
   if (WIFSIGNALED(waitStatus)) return 128 + WTERMSIG(waitStatus);
   return 1;
+}
+
+Result<UniqueFd> newNetnsOnThread() {
+  Result<UniqueFd> made = UniqueFd();
+  std::thread([&made] {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      made = errnoError("unshare(CLONE_NEWNET)");
+      return;
+    }
+    made = fs::open("/proc/thread-self/ns/net", O_RDONLY);
+  }).join();
+  return made;
 }
 
 }  // namespace netctl

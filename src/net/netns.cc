@@ -9,10 +9,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <thread>
 #include <vector>
 
 #include "netctl/base/fs.h"
+#include "netctl/base/process.h"
 
 namespace netctl::netns {
 namespace {
@@ -72,16 +72,8 @@ Result<Handle> fromFd(int fd) {
 }
 
 Result<Handle> createAnonymous() {
-  // unshare on a short-lived thread, so the calling thread never leaves its namespace.
-  Result<Handle> made = unsupported("not run");
-  std::thread([&made] {
-    if (::unshare(CLONE_NEWNET) != 0) {
-      made = withContext(errnoError("unshare(CLONE_NEWNET)"), "creating a scratch network namespace");
-      return;
-    }
-    made = current();
-  }).join();
-  return made;
+  auto fd = NETCTL_TRYC(newNetnsOnThread(), "creating a scratch network namespace");
+  return Handle(std::move(fd), "current");
 }
 
 std::string namedPath(const std::string& stateRoot, const std::string& name) {

@@ -196,11 +196,11 @@ std::vector<std::string> needed(const Limits& l) {
 
 // The v1 hierarchies a group joins: those of its limits, plus devices (device_rules.h),
 // freezer (destroy freezes before it kills) and name=systemd (the init system's tracking).
-// Every join and removal costs, and some grow with the number of nodes: each cpuset write is checked against every sibling
-// cpuset and rebuilds the scheduler domains, and a memory cgroup, when it goes, walks the
-// LRU lists of every superblock on the machine (each node mounts several). So memory, cpu
-// (with cpuacct), pids and cpuset are joined for a limit only; blkio, net_cls, perf_event,
-// hugetlb, rdma and misc carry nothing a node sets.
+// Every join and removal costs, and some grow with the number of nodes: each cpuset write is
+// checked against every sibling cpuset and rebuilds the scheduler domains, and a memory cgroup,
+// when it goes, walks the LRU lists of every superblock on the machine (each node mounts
+// several). So memory, cpu (with cpuacct), pids and cpuset are joined for a limit only; blkio,
+// net_cls, perf_event, hugetlb, rdma and misc carry nothing a node sets.
 //
 // Hybrid's unified tree carries no limits; a node is placed there only so that stopping the
 // caller's unit (an init system tracks processes there) does not reach it. When the caller

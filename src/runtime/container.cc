@@ -82,9 +82,9 @@ Result<std::string> resolvConfText(const Spec& spec) {
 // A file just made is ours already: only another owner costs a chown.
 Result<void> chownIn(int dir, const std::string& name, int64_t uid, int64_t gid) {
   if (uid < 0 || gid < 0) return {};
-  if (static_cast<uid_t>(uid) == ::geteuid() && static_cast<gid_t>(gid) == ::getegid()) return {};
   auto u = static_cast<uid_t>(uid);
   auto g = static_cast<gid_t>(gid);
+  if (u == ::geteuid() && g == ::getegid()) return {};
   if (::fchownat(dir, name.c_str(), u, g, AT_SYMLINK_NOFOLLOW) != 0)
     return errnoError(fmt::format("chown {}", name));
   return {};
@@ -301,7 +301,7 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   }
   UniqueFd net;
   if (plan.netFromParent) {
-    auto made = net_ns::makeFromParent();
+    auto made = newNetnsOnThread();
     if (!made) return failed(std::move(made).error().context("making the network namespace"));
     net = std::move(*made);
   }

@@ -5,24 +5,11 @@
 #include <sys/socket.h>
 
 #include <cstring>
-#include <thread>
 
 #include "netctl/base/fs.h"
 #include "runtime/steps.h"
 
 namespace netctl::runtime::net_ns {
-
-Result<UniqueFd> makeFromParent() {
-  Result<UniqueFd> made = UniqueFd();
-  std::thread([&made] {
-    if (::unshare(CLONE_NEWNET) != 0) {
-      made = errnoError("unshare(CLONE_NEWNET)");
-      return;
-    }
-    made = fs::open("/proc/thread-self/ns/net", O_RDONLY);
-  }).join();
-  return made;
-}
 
 Result<void> enterInChild(int fd) {
   if (::setns(fd, CLONE_NEWNET) != 0) return errnoError("setns to the node's netns");

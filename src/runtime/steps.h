@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "netctl/base/result.h"
-#include "netctl/base/unique_fd.h"
 #include "netctl/runtime/spec.h"
 
 namespace netctl::runtime {
@@ -39,9 +38,7 @@ Result<void> setHostnameInChild(const std::string& hostname);
 }  // namespace uts_ns
 
 namespace net_ns {
-// A new netns for the node, made while its init makes its mounts (a netns takes most of a
-// millisecond to make), on a short-lived thread so the caller never leaves its own.
-Result<UniqueFd> makeFromParent();
+// Joins the netns the parent made (newNetnsOnThread) while the init made its mounts.
 Result<void> enterInChild(int fd);
 // lo up and the spec's net.* sysctls, written through /proc/sys of the node's own netns.
 Result<void> setUpInChild(const Spec& spec);

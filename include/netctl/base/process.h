@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "netctl/base/result.h"
+#include "netctl/base/unique_fd.h"
 
 namespace netctl {
 
@@ -37,5 +38,10 @@ class ChildProcess {
 
 // The exit code of a wait status the way a shell reports it (128+signal when killed).
 int exitCodeOf(int waitStatus);
+
+// A new network namespace, made on a short-lived thread so that the calling thread never
+// leaves its own: an fd of it. The link engine's scratch namespaces and a node's netns
+// (made by the runtime while the node's init mounts) both come from here.
+Result<UniqueFd> newNetnsOnThread();
 
 }  // namespace netctl

@@ -41,9 +41,9 @@ std::string defaultParent();
 
 // A node's cgroup in every hierarchy it joins: cgroup2, and on v1 those of its limits plus
 // devices (Docker's device rules; on v2 a BPF program, device_rules.h), freezer and
-// name=systemd (joins() in cgroup.cc says why).
-// Movable, not copyable. The destructor does NOT destroy the cgroup: a node outlives the `netctl up` that
-// created it, and `down` reopens it with open() and calls destroy().
+// name=systemd (joins() in cgroup.cc says why). Movable, not copyable. The destructor does NOT
+// destroy the cgroup: a node outlives the `netctl up` that created it, and `down` reopens it
+// with open() and calls destroy().
 class Group {
  public:
   // Makes the group (and any missing parent) in every hierarchy it joins and writes the limits,

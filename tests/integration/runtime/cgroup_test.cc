@@ -161,7 +161,8 @@ class CgroupTest : public ::testing::Test {
   }
   // Whatever a failed test left behind goes, so one failure does not leak cgroups.
   void TearDown() override {
-    for (const char* name : {"cg-dev", "cg-limits", "cg-attach", "cg-pids", "cg-oom", "cg-cpu", "cg-bad", "cg-tiny", "cg-twice", "cg-v2", "cg-self", "cg-weight"})
+    for (const char* name : {"cg-dev", "cg-limits", "cg-attach", "cg-pids", "cg-oom", "cg-cpu", "cg-bad", "cg-tiny",
+                             "cg-twice", "cg-v2", "cg-v2dev", "cg-self", "cg-weight"})
       if (auto g = Group::open(defaultParent(), name)) (void)g->destroy();
     if (auto g = Group::open(defaultParent() + "/cg-lab/sub", "cg-node")) (void)g->destroy();
     for (int i = 0; i < 8; ++i)
