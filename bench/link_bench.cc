@@ -64,6 +64,7 @@ void createBridge(nl::Socket& host) {
   link::BridgeSpec br;
   br.link.name = "bbr";
   br.link.up = true;
+  br.multicastSnooping = false;  // as a lab's network makes it; every method gets this bridge
   must(link::create(host, br), "creating bridge");
 }
 

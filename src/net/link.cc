@@ -74,13 +74,24 @@ struct Resolved {
   int parent = 0;
 };
 
-void putCommon(nl::Message& m, ifinfomsg* ifm, const Common& c, int master) {
+// Whether the link's own end comes up in the second phase (createMany) rather than in the
+// create itself: after its IPv6 mode is set, or after its veth peer is up. A bridge port that
+// comes up before its peer is enabled, then disabled once the kernel sees no carrier, then
+// enabled again: three passes over all of the bridge's ports, and three kernel log lines.
+bool upLate(const Spec& spec) {
+  const Common& c = commonOf(spec);
+  auto* v = std::get_if<VethSpec>(&spec);
+  return c.up && (!c.ipv6LinkLocal || (v && v->peer.up));
+}
+
+void putCommon(nl::Message& m, ifinfomsg* ifm, const Spec& spec, int master) {
+  const Common& c = commonOf(spec);
   m.putString(IFLA_IFNAME, c.name);
   if (c.mtu) m.putU32(IFLA_MTU, c.mtu);
   if (c.mac) m.putBytes(IFLA_ADDRESS, c.mac->bytes.data(), c.mac->bytes.size());
   if (master) m.putU32(IFLA_MASTER, static_cast<uint32_t>(master));
   if (!c.owner.empty()) m.putU32(IFLA_GROUP, ownerGroup(c.owner));
-  if (c.up && c.ipv6LinkLocal) {  // otherwise it comes up in the second phase (createMany)
+  if (c.up && !upLate(spec)) {
     ifm->ifi_flags |= IFF_UP;
     ifm->ifi_change |= IFF_UP;
   }
@@ -91,7 +102,7 @@ nl::Message buildCreate(const Spec& spec, const Resolved& r) {
   auto* ifm = m.putHeader<ifinfomsg>();
   ifm->ifi_family = AF_UNSPEC;
   const Common& c = commonOf(spec);
-  putCommon(m, ifm, c, r.master);
+  putCommon(m, ifm, spec, r.master);
   if (auto* mv = std::get_if<MacvlanSpec>(&spec)) {
     m.putU32(IFLA_LINK, static_cast<uint32_t>(r.parent));
     if (mv->netns) m.putU32(IFLA_NET_NS_FD, static_cast<uint32_t>(mv->netns->fd()));
@@ -102,6 +113,7 @@ nl::Message buildCreate(const Spec& spec, const Resolved& r) {
     nlattr* data = m.nestStart(IFLA_INFO_DATA);
     m.putU32(IFLA_BR_STP_STATE, b->stp ? 1 : 0);
     m.putU32(IFLA_BR_AGEING_TIME, b->ageingSeconds * 100);  // clock_t, in centiseconds
+    if (!b->multicastSnooping) m.putU8(IFLA_BR_MCAST_SNOOPING, 0);
     // Only when asked: a kernel without CONFIG_BRIDGE_VLAN_FILTERING refuses the attribute
     // even when it says "off".
     if (b->vlanFiltering) m.putU8(IFLA_BR_VLAN_FILTERING, 1);
@@ -301,10 +313,11 @@ std::string markOf(std::string_view owner) {
   return owner.empty() ? std::string() : fmt::format("{}{}", kMarkPrefix, owner);
 }
 
-// The link's own end: its mark, and its IFF_UP when that waited for the IPv6 mode.
-void finishOwnEnd(Finish& f, size_t slot, int index, const Common& c) {
-  const bool lateUp = c.up && !c.ipv6LinkLocal;
-  if (lateUp) {
+// The link's own end: its mark, its IPv6 mode, and its IFF_UP when that waited (upLate).
+void finishOwnEnd(Finish& f, size_t slot, int index, const Spec& spec) {
+  const Common& c = commonOf(spec);
+  const bool lateUp = upLate(spec);
+  if (c.up && !c.ipv6LinkLocal) {
     f.msgs.push_back(buildNoLinkLocal(index));
     f.slots.push_back(slot);
   }
@@ -426,7 +439,7 @@ std::vector<Result<int>> createMany(nl::Socket& s, std::span<const Spec> specs, 
         out[i].error().context(describe(spec, s) + ": created, but then");
         continue;
       }
-      finishOwnEnd(fin[mv->netns], i, *out[i], c);
+      finishOwnEnd(fin[mv->netns], i, *out[i], spec);
       continue;
     }
     if (!created[k].index) {
@@ -439,7 +452,6 @@ std::vector<Result<int>> createMany(nl::Socket& s, std::span<const Spec> specs, 
       created[k] = Created{info->index, info->link};
     }
     out[i] = created[k].index;
-    finishOwnEnd(fin[nullptr], i, created[k].index, c);
     std::string mark = markOf(c.owner);
     if (auto* v = std::get_if<VethSpec>(&spec); v && (v->peer.up || !mark.empty() || !v->peer.ipv6LinkLocal)) {
       if (!created[k].peer) {
@@ -453,8 +465,12 @@ std::vector<Result<int>> createMany(nl::Socket& s, std::span<const Spec> specs, 
       fin[v->peer.netns].msgs.push_back(buildFinish(created[k].peer, v->peer.up, mark));
       fin[v->peer.netns].slots.push_back(i);
     }
+    finishOwnEnd(fin[nullptr], i, created[k].index, spec);
   }
-  for (auto& [ns, f] : fin) {
+  // The peers come up before their own ends (upLate): the socket's own netns, nullptr, the
+  // map's first key, goes last, and within a netns a pair's peer comes before its own end.
+  for (auto it = fin.rbegin(); it != fin.rend(); ++it) {
+    auto& [ns, f] = *it;
     nl::Socket* fs = &s;
     if (ns) {
       auto other = peerSockets.get(*ns);

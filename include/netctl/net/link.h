@@ -67,6 +67,10 @@ struct BridgeSpec {
   bool stp = false;
   uint32_t ageingSeconds = 300;
   bool vlanFiltering = false;
+  // IGMP/MLD snooping, on by default as in the kernel and Docker. Off, the bridge floods
+  // multicast to every port like a hub, and a port coming up costs no pass over every other
+  // port's multicast timers (a lab's bridge of 1000 ports: O(ports^2) in all).
+  bool multicastSnooping = true;
 };
 
 struct VethSpec {

@@ -1,9 +1,19 @@
 // Each link kind: created by netctl, read back independently with `ip -j -d link`, deleted.
 #include "netctl/net/link.h"
 
+#include <libmnl/libmnl.h>
+#include <linux/if_bridge.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 #include "integration/net/net_helpers.h"
+#include "net/rtattr.h"
 
 namespace netctl {
 namespace {
@@ -49,6 +59,7 @@ TEST_F(Link, Bridge) {
   EXPECT_EQ(j["linkinfo"]["info_data"]["stp_state"], 0);
   EXPECT_EQ(j["linkinfo"]["info_data"]["ageing_time"], 10000);
   EXPECT_EQ(j["linkinfo"]["info_data"]["vlan_filtering"], 0);
+  EXPECT_EQ(j["linkinfo"]["info_data"]["mcast_snooping"], 1);  // the kernel's default
   // And not in the sandbox's own netns.
   EXPECT_TRUE(ipLink("", "br0").is_null());
 
@@ -68,6 +79,13 @@ TEST_F(Link, Bridge) {
     EXPECT_NE(vfIdx.error().what().find("CONFIG_BRIDGE_VLAN_FILTERING"), std::string::npos) << vfIdx.error().what();
     EXPECT_TRUE(ipLink("t-link", "brv").is_null());
   }
+
+  link::BridgeSpec quiet;
+  quiet.link = common("brm");
+  quiet.multicastSnooping = false;
+  ASSERT_TRUE(link::create(sock(), quiet));
+  EXPECT_EQ(ipLink("t-link", "brm")["linkinfo"]["info_data"]["mcast_snooping"], 0);
+  ASSERT_TRUE(link::remove(sock(), "brm"));
 
   auto again = link::remove(sock(), "br0");
   ASSERT_FALSE(again);
@@ -169,6 +187,69 @@ TEST_F(Link, BridgePortWithoutIpv6LinkLocal) {
   // Only the multicast route that every IPv6 device gets: no fe80::/64, no local address.
   for (const auto& r : ipJson("t-link", "-6 route show table all dev h1")) EXPECT_EQ(r["type"], "multicast") << r;
 }
+// The bridge's own announcements of a port's STP state (RTM_NEWLINK, family AF_BRIDGE), read
+// from a socket subscribed to RTNLGRP_LINK in ns until `quiet` passes without one.
+std::vector<int> portStates(int fd, int port, std::chrono::milliseconds quiet) {
+  std::vector<int> states;
+  std::vector<char> buf(1 << 16);
+  pollfd p{fd, POLLIN, 0};
+  while (::poll(&p, 1, static_cast<int>(quiet.count())) > 0) {
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0 && errno == ENOBUFS) ADD_FAILURE() << "the listener lost notifications";
+    if (n <= 0) break;
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); mnl_nlmsg_ok(h, static_cast<int>(n));
+         h = mnl_nlmsg_next(h, reinterpret_cast<int*>(&n))) {
+      auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_get_payload(h));
+      if (h->nlmsg_type != RTM_NEWLINK || ifm->ifi_family != AF_BRIDGE || ifm->ifi_index != port) continue;
+      rtattr::Table<IFLA_MAX> tb(h, sizeof(*ifm));
+      if (tb[IFLA_PROTINFO] && rtattr::Table<IFLA_BRPORT_MAX>(tb[IFLA_PROTINFO])[IFLA_BRPORT_STATE])
+        states.push_back(rtattr::Table<IFLA_BRPORT_MAX>(tb[IFLA_PROTINFO]).u8(IFLA_BRPORT_STATE));
+    }
+  }
+  return states;
+}
+
+// A port brought up before its peer is enabled, disabled when the kernel sees no carrier, and
+// enabled again: each pass walks all of the bridge's ports and logs a line. The peer comes up
+// first, so the port is never disabled on the way.
+TEST_F(Link, BridgePortIsEnabledOnce) {
+  auto& peerNs = spaces_.add("t-peer");
+  link::BridgeSpec br;
+  br.link = common("br0", 0, std::nullopt, {}, true);
+  ASSERT_TRUE(link::create(sock(), br));
+  auto listener = netns::runIn(*ns_, []() -> Result<UniqueFd> {
+    UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+    if (!fd) return errnoError("socket");
+    // Bound, so it has a port id: the kernel skips port id 0 in broadcasts not sent as echoes.
+    sockaddr_nl sa{.nl_family = AF_NETLINK, .nl_pad = 0, .nl_pid = 0, .nl_groups = 0};
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) return errnoError("bind");
+    int group = RTNLGRP_LINK, size = 1 << 22;
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) return errnoError("SO_RCVBUFFORCE");
+    if (::setsockopt(fd.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) != 0)
+      return errnoError("joining RTNLGRP_LINK");
+    return fd;
+  });
+  ASSERT_TRUE(listener) << listener.error().what();
+  for (bool linkLocal : {true, false}) {
+    SCOPED_TRACE(linkLocal ? "with an IPv6 link-local" : "without one");
+    link::VethSpec v;
+    v.link = common("h1", 0, std::nullopt, "br0", true, "lab1");
+    v.link.ipv6LinkLocal = linkLocal;
+    v.peer = peer("eth1", &peerNs, 0, std::nullopt, true);
+    auto idx = link::create(sock(), v);
+    ASSERT_TRUE(idx) << idx.error().what();
+    // A carrier loss without IFF_UP reaches the bridge up to a second late (linkwatch).
+    auto states = portStates(listener->get(), *idx, std::chrono::milliseconds(1500));
+    // Disabled while it joins the bridge down, then forwarding, and never disabled again.
+    auto on = std::find(states.begin(), states.end(), BR_STATE_FORWARDING);
+    ASSERT_NE(on, states.end()) << ::testing::PrintToString(states);
+    EXPECT_EQ(std::count(on, states.end(), BR_STATE_DISABLED), 0) << ::testing::PrintToString(states);
+    EXPECT_EQ(states.back(), BR_STATE_FORWARDING);
+    EXPECT_EQ(ipLink("t-link", "h1")["linkinfo"]["info_slave_data"]["state"], "forwarding");
+    ASSERT_TRUE(link::remove(sock(), "h1"));
+  }
+}
+
 TEST_F(Link, ExistingNameIsAConflictAndIsNotMarked) {
   link::VethSpec v;
   v.link = common("h1");
