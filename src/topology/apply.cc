@@ -318,7 +318,8 @@ Result<void> addNetwork(Ctx& c, const Network& n, nl::SocketCache& cache) {
   auto* host = NETCTL_TRY(cache.current());
   const std::string what = fmt::format("network {} (bridge {})", n.name, br);
   NETCTL_TRYC(link::create(*host, link::BridgeSpec{.link = {.name = br, .mtu = uint32_t(n.mtu),
-                                                             .up = true, .owner = c.lab.name}}),
+                                                             .up = true, .owner = c.lab.name},
+                                                    .multicastSnooping = n.mcastSnooping}),
               "{}", what);
   if (n.gateway && n.subnet)
     NETCTL_TRYC(addr::add(*host, link::Ref(br), toIp(IpPrefix{*n.gateway, n.subnet->len})), "{}", what);

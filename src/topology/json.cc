@@ -171,7 +171,7 @@ nlohmann::json toJson(const Lab& lab) {
     json x = {{"name", n.name}, {"driver", driverName(n.driver)}, {"nat", n.nat},
               {"icc", n.icc},   {"internal", n.internal},         {"mtu", n.mtu},
               {"parent", n.parent}, {"mode", modeName(n.mode)},   {"bridge", n.kernelName},
-              {"from_node", n.fromNode}};
+              {"from_node", n.fromNode}, {"mcast_snooping", n.mcastSnooping}};
     opt(x, "subnet", n.subnet);
     opt(x, "ipv6", n.ipv6);
     opt(x, "gateway", n.gateway);
@@ -273,6 +273,7 @@ Result<Lab> fromJson(const nlohmann::json& j) {
       n.mode = mode(x.at("mode").get<std::string>());
       n.kernelName = x.at("bridge").get<std::string>();
       n.fromNode = x.at("from_node").get<bool>();
+      n.mcastSnooping = x.value("mcast_snooping", defaults::kMcastSnooping);  // absent before 0.6
       get(x, "subnet", n.subnet, prefix);
       get(x, "ipv6", n.ipv6, prefix);
       get(x, "gateway", n.gateway, addr);

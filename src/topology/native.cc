@@ -168,7 +168,7 @@ Network decodeNetwork(Reader& r, const YAML::Node& keyNode, const YAML::Node& n,
   net.locs.path = path;
   auto keys = r.keys(n, path,
                      {"driver", "subnet", "ipv6", "gateway", "gateway6", "nat", "icc", "internal",
-                      "mtu", "parent", "mode", "bridge", "vni"});
+                      "mtu", "parent", "mode", "bridge", "vni", "mcast_snooping"});
   for (auto& [k, l] : keys) net.locs.at[k] = Reader::loc(n[k]);
   auto p = [&](const char* k) { return path + "." + k; };
   if (keys.contains("driver")) {
@@ -185,6 +185,7 @@ Network decodeNetwork(Reader& r, const YAML::Node& keyNode, const YAML::Node& n,
   if (keys.contains("gateway6")) net.gateway6 = r.address(n["gateway6"], p("gateway6"), 6);
   if (keys.contains("nat")) net.nat = r.boolean(n["nat"], p("nat"));
   if (keys.contains("icc")) net.icc = r.boolean(n["icc"], p("icc"));
+  if (keys.contains("mcast_snooping")) net.mcastSnooping = r.boolean(n["mcast_snooping"], p("mcast_snooping"));
   if (keys.contains("internal")) net.internal = r.boolean(n["internal"], p("internal"));
   if (keys.contains("mtu")) net.mtu = r.mtu(n["mtu"], p("mtu"));
   if (keys.contains("vni")) net.vni = static_cast<uint32_t>(r.integer(n["vni"], p("vni"), 1, 16777215));
@@ -202,7 +203,7 @@ Network decodeNetwork(Reader& r, const YAML::Node& keyNode, const YAML::Node& n,
   }
   if (net.driver == NetworkDriver::kMacvlan) {
     if (net.parent.empty()) r.fail(net.locs.self, path, "a macvlan network needs \"parent\"");
-    for (const char* k : {"nat", "icc", "gateway6", "bridge", "vni"})
+    for (const char* k : {"nat", "icc", "gateway6", "bridge", "vni", "mcast_snooping"})
       if (keys.contains(k))
         r.fail(keys.at(k), p(k), fmt::format("\"{}\" applies to bridge networks only", k));
   } else {

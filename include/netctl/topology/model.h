@@ -22,6 +22,7 @@ inline constexpr std::string_view kImage = "host";          // the host rootfs, 
 inline constexpr int kBridgeMtu = 1500;                     // networks.*.mtu
 inline constexpr bool kNat = true;                          // networks.*.nat (bridge)
 inline constexpr bool kIcc = true;                          // networks.*.icc
+inline constexpr bool kMcastSnooping = false;               // networks.*.mcast_snooping
 inline constexpr bool kInternal = false;                    // networks.*.internal
 inline constexpr std::string_view kMacvlanMode = "bridge";  // networks.*.mode, links[].mode
 inline constexpr int kNativeLinkMtu = 1500;                 // links[].mtu (veth, host), native
@@ -109,6 +110,7 @@ struct Network {
   std::optional<IpAddress> gateway6;  // v6; resolved to subnet ::1 for bridges when unset
   bool nat = defaults::kNat;          // masquerade out of the host (bridge only)
   bool icc = defaults::kIcc;          // traffic between the network's nodes
+  bool mcastSnooping = defaults::kMcastSnooping;  // the bridge's IGMP/MLD snooping
   bool internal = defaults::kInternal;  // no route out at all
   int mtu = defaults::kBridgeMtu;
   std::string parent;                 // macvlan: the host interface (checked at plan time)

@@ -32,7 +32,7 @@ TEST(Json, EveryExampleRoundTrips) {
 TEST(Json, KeepsEveryKindOfValue) {
   auto r = loadString(R"(name: all
 networks:
-  lan: {subnet: 10.0.0.0/24, ipv6: "fd00::/64", nat: false, icc: false, mtu: 9000}
+  lan: {subnet: 10.0.0.0/24, ipv6: "fd00::/64", nat: false, icc: false, mtu: 9000, mcast_snooping: true}
   up: {driver: macvlan, parent: eth0, mode: vepa}
 nodes:
   a:
@@ -65,6 +65,11 @@ hosts: {peer: {address: 192.0.2.1}}
   EXPECT_EQ(back->links[1].remote->str(), "2001:db8::1");
   EXPECT_EQ(back->links[2].hostIpv4->str(), "192.168.7.1/24");
   EXPECT_EQ(back->network("up")->mode, MacvlanMode::kVepa);
+  EXPECT_TRUE(back->network("lan")->mcastSnooping);
+  EXPECT_FALSE(back->network("up")->mcastSnooping);
+  // A lab recorded before the key existed reads as the default.
+  j["networks"][0].erase("mcast_snooping");
+  EXPECT_FALSE(fromJson(j)->network("lan")->mcastSnooping);
 }
 
 TEST(Json, RejectsForeignDocuments) {
