@@ -48,6 +48,16 @@ Result<void> send(int fd, Msg msg, int passFd) {
   return {};
 }
 
+Result<void> sendPid(int fd, pid_t pid) {
+  char buf[1 + sizeof(int32_t)] = {static_cast<char>(Msg::kPid)};
+  int32_t value = pid;
+  std::memcpy(buf + 1, &value, sizeof value);
+  while (::send(fd, buf, sizeof buf, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) return errnoError("sending a pid to the other side");
+  }
+  return {};
+}
+
 void sendError(int fd, const Error& error) {
   std::string buf(1, static_cast<char>(Msg::kError));
   int32_t errnum = error.errnum();
@@ -88,6 +98,12 @@ Result<Received> receive(int fd) {
   }
   buf.resize(static_cast<size_t>(n));
   out.msg = static_cast<Msg>(buf[0]);
+  if (out.msg == Msg::kPid) {
+    if (buf.size() != 1 + sizeof(int32_t)) return sysError(EPROTO, "a truncated pid from the spawner");
+    int32_t value;
+    std::memcpy(&value, buf.data() + 1, sizeof value);
+    out.sentPid = value;
+  }
   if (out.msg == Msg::kError) {
     if (buf.size() < 6) return sysError(EPROTO, "a truncated error from the child");
     int32_t errnum;

@@ -18,6 +18,7 @@ enum class Msg : char {
   kReady = 'R',  // command process -> parent: set up, waiting for start
   kError = 'E',  // child -> parent: an Error follows
   kFd = 'F',     // child -> parent: a file descriptor follows (the pty master of exec -t)
+  kPid = 'P',    // spawner -> caller: the pid of the init it made follows (spawner.h)
 };
 
 struct Pair {
@@ -31,11 +32,13 @@ struct Received {
   pid_t pid = 0;                // the sender, in the receiver's pid namespace
   std::optional<Error> error;   // for kError
   UniqueFd fd;                  // for kFd
+  pid_t sentPid = 0;            // for kPid
 };
 // EOF is reported as kConflict-free kSystem error "channel closed" (errnum EPIPE).
 Result<Received> receive(int fd);
 
 Result<void> send(int fd, Msg msg, int passFd = -1);
+Result<void> sendPid(int fd, pid_t pid);
 // Best effort from a child about to exit: nothing to do if it fails.
 void sendError(int fd, const Error& error);
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <deque>
 #include <map>
 #include <set>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "netctl/net/nft/nat.h"
 #include "netctl/net/route.h"
 #include "netctl/runtime/container.h"
+#include "netctl/runtime/spawner.h"
 #include "netctl/topology/json.h"
 #include "netctl/topology/lab.h"
 #include "netctl/topology/live.h"
@@ -56,6 +58,43 @@ std::string labDir(const Lab& lab) {
   auto pos = lab.file.rfind('/');
   return pos == std::string::npos ? "." : lab.file.substr(0, pos);
 }
+
+// One spawner per worker (runtime/spawner.h), each lent to one worker at a time.
+class Spawners {
+ public:
+  Spawners() = default;
+  Spawners(const Spawners&) = delete;
+  // The newest first: each spawner holds a copy of the sockets of those started before it, so
+  // an older one sees its socket close only once the newer ones are gone.
+  ~Spawners() {
+    while (!all_.empty()) all_.pop_back();
+  }
+  Result<void> start(const runtime::Runtime& rt, const std::vector<runtime::Spec>& specs, int n) {
+    for (int i = 0; i < n; ++i) {
+      all_.push_back(NETCTL_TRY(runtime::Spawner::start(rt, specs)));
+      free_.push_back(&all_.back());
+    }
+    return {};
+  }
+  // rt.create(specs[index]) in a free spawner; there is one for every worker.
+  Result<pid_t> create(size_t index) {
+    runtime::Spawner* sp;
+    {
+      std::lock_guard g(mu_);
+      sp = free_.back();
+      free_.pop_back();
+    }
+    auto pid = sp->create(index);
+    std::lock_guard g(mu_);
+    free_.push_back(sp);
+    return pid;
+  }
+
+ private:
+  std::deque<runtime::Spawner> all_;  // a deque: the spawners never move once started
+  std::vector<runtime::Spawner*> free_;
+  std::mutex mu_;
+};
 
 struct Ctx {
   const Lab& lab;
@@ -228,7 +267,8 @@ Result<void> removeNode(Ctx& c, const Lab& cur, const Node& n, nl::SocketCache& 
   return {};
 }
 
-Result<void> addNode(Ctx& c, const Node& n, const HostEntries& hosts,
+// Node `index` of the spawners' specs: `spec` is the caller's copy of it.
+Result<void> addNode(Ctx& c, const Node& n, const runtime::Spec& spec, Spawners& spawners, size_t index,
                      nl::SocketCache& cache) {
   const Lab& lab = c.lab;
   std::string nsName = names::netns(lab.name, n.name);
@@ -241,9 +281,8 @@ Result<void> addNode(Ctx& c, const Node& n, const HostEntries& hosts,
   }
   NETCTL_TRY(c.journal.record({{"container", nsName, json::object()},
                                {"netns", nsName, {{"links", hostEnds}}}}));
-  auto spec = nodeSpec(lab, n, hosts);
-  auto st = NETCTL_TRYC(c.rt.create(spec), "{}: creating the container", what);
-  auto h = NETCTL_TRYC(netns::openPid(st.initPid), "{}", what);
+  pid_t initPid = NETCTL_TRYC(spawners.create(index), "{}: creating the container", what);
+  auto h = NETCTL_TRYC(netns::openPid(initPid), "{}", what);
 
   auto* host = NETCTL_TRY(cache.current());
   std::vector<link::Spec> specs;
@@ -639,9 +678,17 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
   for (const auto& name : plan.addNodes)
     if (const Node* n = lab.node(name); n && n->kind == NodeKind::kLinux) addNodes.push_back(n);
   progress(c, "nodes", addNodes.size());
-  NETCTL_TRY(parallel(addNodes.size(), jobs, [&](size_t i, nl::SocketCache& cache) {
-    return addNode(c, *addNodes[i], hosts, cache);
-  }));
+  // The inits are forked by spawners started now, while this process runs one thread: the
+  // workers, whose heaps grow and change all along, never fork (runtime/spawner.h).
+  std::vector<runtime::Spec> specs;
+  for (const Node* n : addNodes) specs.push_back(nodeSpec(lab, *n, hosts));
+  {
+    Spawners spawners;
+    NETCTL_TRY(spawners.start(c.rt, specs, addNodes.empty() ? 0 : jobs));
+    NETCTL_TRY(parallel(addNodes.size(), jobs, [&](size_t i, nl::SocketCache& cache) {
+      return addNode(c, *addNodes[i], specs[i], spawners, i, cache);
+    }));
+  }
   // Pinned only now: every new mount namespace copies the mounts of its parent, so pins made
   // while other nodes are still being created would make each create cost O(nodes).
   for (const Node* n : addNodes) {

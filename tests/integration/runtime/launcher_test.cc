@@ -21,6 +21,7 @@
 #include "netctl/runtime/cgroup.h"
 #include "netctl/runtime/container.h"
 #include "netctl/runtime/seccomp.h"
+#include "netctl/runtime/spawner.h"
 #include "netctl/runtime/spec.h"
 
 namespace netctl::runtime {
@@ -514,6 +515,47 @@ TEST_F(RuntimeTest, NodeOutlivesItsCreator) {
   ASSERT_TRUE(st) << st.error().what();
   EXPECT_EQ(st->status, Status::kRunning);
   EXPECT_TRUE(fs::exists(fmt::format("/proc/{}", st->commandPid)));
+}
+
+// The spawner forks the inits for a caller by spec index; the nodes are the same as the
+// caller's own creates would make, they outlive the spawner, and an error keeps its context.
+TEST_F(RuntimeTest, SpawnerCreatesNodesByIndex) {
+  std::vector<Spec> specs(3);
+  for (int i = 0; i < 3; ++i) {
+    specs[i].name = fmt::format("spawned{}", i);
+    specs[i].command = "sleep";
+    specs[i].args = {"1000"};
+  }
+  specs[2].command = "/no/such/command";
+  pid_t spawnerPid = 0;
+  {
+    auto sp = Spawner::start(rt_, specs);
+    ASSERT_TRUE(sp) << sp.error().what();
+    specs[1].name = "changed";  // the spawner has its own copy
+    for (int i : {1, 0}) {
+      auto init = sp->create(static_cast<size_t>(i));
+      ASSERT_TRUE(init) << init.error().what();
+      made_.push_back(fmt::format("spawned{}", i));
+      auto st = rt_.state(fmt::format("spawned{}", i));
+      ASSERT_TRUE(st) << st.error().what();
+      EXPECT_EQ(st->initPid, *init);
+      EXPECT_EQ(st->status, Status::kCreated);
+      // The spawner, not this process, is the init's parent.
+      auto stat = fs::readFile(fmt::format("/proc/{}/stat", *init));
+      ASSERT_TRUE(stat);
+      spawnerPid = std::stoi(stat->substr(stat->rfind(')') + 4));
+      EXPECT_NE(spawnerPid, ::getpid());
+    }
+    auto bad = sp->create(2);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().what().find("/no/such/command"), std::string::npos) << bad.error().what();
+    EXPECT_FALSE(rt_.state("spawned2"));  // nothing left of the failed create
+  }
+  EXPECT_TRUE(processGone(spawnerPid));
+  ASSERT_TRUE(rt_.start("spawned0"));
+  auto st = rt_.state("spawned0");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->status, Status::kRunning);
 }
 
 TEST_F(RuntimeTest, DeleteLeavesNothing) {
