@@ -28,10 +28,11 @@ inline int cpuCount() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-// How many workers may fork at once. A node's init is forked from a worker thread and then
-// allocates: glibc's malloc takes its locks around fork(), so that is safe; gcc 12's ASan
-// allocator does not (LLVM added it in release 18), and an init forked while another worker
-// held the allocator's lock hangs in its first allocation. Sanitizer builds fork one at a time.
+// How many workers may fork at once. A worker forks (an exec command; the nodes' inits come
+// from spawners forked before the workers start) and the child then allocates: glibc's
+// malloc takes its locks around fork(), so that is safe; gcc 12's ASan allocator does not
+// (LLVM added it in release 18), and a child forked while another worker held the allocator's
+// lock hangs in its first allocation. Sanitizer builds fork one at a time.
 inline int forkingJobs(int jobs) {
 #if defined(__SANITIZE_ADDRESS__)
   (void)jobs;
