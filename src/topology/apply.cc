@@ -684,7 +684,7 @@ Result<UpResult> up(const Lab& lab, const UpOptions& o) {
   for (const Node* n : addNodes) specs.push_back(nodeSpec(lab, *n, hosts));
   {
     Spawners spawners;
-    NETCTL_TRY(spawners.start(c.rt, specs, addNodes.empty() ? 0 : jobs));
+    NETCTL_TRY(spawners.start(c.rt, specs, static_cast<int>(std::min<size_t>(addNodes.size(), size_t(jobs)))));
     NETCTL_TRY(parallel(addNodes.size(), jobs, [&](size_t i, nl::SocketCache& cache) {
       return addNode(c, *addNodes[i], specs[i], spawners, i, cache);
     }));
