@@ -467,17 +467,14 @@ std::vector<Result<int>> createMany(nl::Socket& s, std::span<const Spec> specs, 
     }
     finishOwnEnd(fin[nullptr], i, created[k].index, spec);
   }
-  // The peers come up before their own ends (upLate): the socket's own netns, nullptr, the
-  // map's first key, goes last, and within a netns a pair's peer comes before its own end.
-  for (auto it = fin.rbegin(); it != fin.rend(); ++it) {
-    auto& [ns, f] = *it;
+  auto flush = [&](const netns::Handle* ns, Finish& f) {
     nl::Socket* fs = &s;
     if (ns) {
       auto other = peerSockets.get(*ns);
       if (!other) {
         for (size_t i : f.slots)
           if (out[i]) out[i] = std::unexpected(Error(other.error()).context(describe(specs[i], s) + ": created, but then"));
-        continue;
+        return;
       }
       fs = *other;
     }
@@ -489,7 +486,12 @@ std::vector<Result<int>> createMany(nl::Socket& s, std::span<const Spec> specs, 
       if (fst[k].ok() || !out[i]) continue;
       out[i] = std::unexpected(nl::toError(fst[k], describe(specs[i], s) + ": created, but setting its mark and state"));
     }
-  }
+  };
+  // The peers come up before their own ends (upLate): the other namespaces' batches go first,
+  // the socket's own (nullptr) last, and within a netns a pair's peer comes before its own end.
+  for (auto& [ns, f] : fin)
+    if (ns) flush(ns, f);
+  if (auto own = fin.find(nullptr); own != fin.end()) flush(nullptr, own->second);
   // A link left without its mark would never be cleaned up: take it away again.
   for (size_t k = 0; k < msgs.size(); ++k) {
     size_t i = slot[k];
