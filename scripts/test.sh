@@ -6,14 +6,6 @@
 #   scripts/test.sh --quick    the plain build only, no sanitizers
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The runtime tests run the test binaries inside nodes, and every node has its own empty /tmp
-# and /run: a checkout there is invisible to them.
-case "$(pwd -P)/" in
-  /tmp/* | /run/*)
-    echo "scripts/test.sh: the checkout is under /tmp or /run ($(pwd -P)), which lab nodes do not see;" \
-      "clone it elsewhere (e.g. under /root or /var/tmp)" >&2
-    exit 2 ;;
-esac
 ./scripts/setup-deps.sh
 
 jobs=$(nproc)

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 
 #include "netctl/base/fs.h"
@@ -90,6 +91,29 @@ Result<UniqueFd> rootFd(const Plan& plan) {
   return fs::open(plan.rootfsDir, O_PATH | O_DIRECTORY);
 }
 
+size_t depthOf(const std::string& target) {
+  return static_cast<size_t>(std::count(target.begin(), target.end(), '/'));
+}
+
+Result<void> bindInChild(int root, const BindMount& b) {
+  auto source = NETCTL_TRYC(fs::open(b.source, O_PATH), "bind {}", b.target);
+  struct stat st{};
+  if (::fstat(source.get(), &st) != 0) return errnoError(fmt::format("bind source {}", b.source));
+  auto target = NETCTL_TRYC(makeInRoot(root, b.target, S_ISDIR(st.st_mode)), "bind {}", b.target);
+  auto from = fdPath(source.get()), to = fdPath(target.get());
+  if (::mount(from.c_str(), to.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    return errnoError(fmt::format("binding {} on {}", b.source, b.target));
+  if (!b.readonly) return {};
+  auto again = NETCTL_TRY(openInRoot(root, b.target));
+  NETCTL_TRYC(remountReadonly(fdPath(again.get())), "bind {}", b.target);
+  return {};
+}
+
+Result<void> tmpfsInChild(int root, const TmpfsMount& t) {
+  auto target = NETCTL_TRYC(makeInRoot(root, t.target, true), "tmpfs {}", t.target);
+  return mountOnFd("tmpfs", target.get(), "tmpfs", MS_NOSUID | MS_NODEV, t.options, "tmpfs on " + t.target);
+}
+
 }  // namespace
 
 Result<void> makePrivateInChild() {
@@ -140,23 +164,21 @@ Result<void> mountRootfs(const Plan& plan) {
 }
 
 Result<void> mountSpecMountsInChild(const Plan& plan) {
+  // Parents before children, as Docker sorts them: a bind on /tmp/x goes onto the node's /tmp
+  // tmpfs instead of being hidden under it. Equal depths keep the spec's order.
+  struct Step {
+    size_t depth;
+    const BindMount* bind;
+    const TmpfsMount* tmpfs;
+  };
+  std::vector<Step> steps;
+  for (const auto& b : plan.spec->binds) steps.push_back({depthOf(b.target), &b, nullptr});
+  for (const auto& t : plan.spec->tmpfs) steps.push_back({depthOf(t.target), nullptr, &t});
+  std::stable_sort(steps.begin(), steps.end(),
+                   [](const Step& a, const Step& b) { return a.depth < b.depth; });
   auto root = NETCTL_TRY(rootFd(plan));
-  for (const auto& b : plan.spec->binds) {
-    auto source = NETCTL_TRYC(fs::open(b.source, O_PATH), "bind {}", b.target);
-    struct stat st{};
-    if (::fstat(source.get(), &st) != 0) return errnoError(fmt::format("bind source {}", b.source));
-    auto target = NETCTL_TRYC(makeInRoot(root.get(), b.target, S_ISDIR(st.st_mode)), "bind {}", b.target);
-    if (::mount(fdPath(source.get()).c_str(), fdPath(target.get()).c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-      return errnoError(fmt::format("binding {} on {}", b.source, b.target));
-    if (b.readonly) {
-      auto again = NETCTL_TRY(openInRoot(root.get(), b.target));
-      NETCTL_TRYC(remountReadonly(fdPath(again.get())), "bind {}", b.target);
-    }
-  }
-  for (const auto& t : plan.spec->tmpfs) {
-    auto target = NETCTL_TRYC(makeInRoot(root.get(), t.target, true), "tmpfs {}", t.target);
-    NETCTL_TRY(mountOnFd("tmpfs", target.get(), "tmpfs", MS_NOSUID | MS_NODEV, t.options, "tmpfs on " + t.target));
-  }
+  for (const auto& step : steps)
+    NETCTL_TRY(step.bind ? bindInChild(root.get(), *step.bind) : tmpfsInChild(root.get(), *step.tmpfs));
   return {};
 }
 

@@ -24,49 +24,13 @@
 #include "netctl/runtime/spawner.h"
 #include "netctl/runtime/spec.h"
 
+#include "fixture.h"
+
 namespace netctl::runtime {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string selfExe() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
-std::map<std::string, std::string> parseReport(const std::string& text) {
-  std::map<std::string, std::string> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    auto eq = line.find('=');
-    if (eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
-    if (nl == std::string::npos) break;
-    pos = nl + 1;
-  }
-  return out;
-}
-
-std::string readFd(int fd) {
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  return out;
-}
-
-std::string sh(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
-}
+using namespace fixture;
 
 bool processGone(pid_t pid) {
   for (int i = 0; i < 200; ++i) {
@@ -96,64 +60,6 @@ std::string smapsSummary(pid_t pid) {
   }
   return out;
 }
-
-class RuntimeTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    // The host's PID 1 here does not reap: orphaned node inits come to the test instead.
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  }
-  void TearDown() override {
-    for (const auto& name : made_) {
-      auto gone = rt_.destroy(name);
-      EXPECT_TRUE(gone) << name << ": " << (gone ? "" : gone.error().what());
-    }
-    auto left = rt_.list();
-    ASSERT_TRUE(left);
-    EXPECT_TRUE(left->empty());
-  }
-
-  Spec probeSpec(const std::string& name, const std::string& mode, std::vector<std::string> args = {}) {
-    Spec spec;
-    spec.name = name;
-    spec.command = selfExe();
-    spec.args = std::move(args);
-    spec.env.push_back("NETCTL_RUNTIME_PROBE=" + mode);
-    return spec;
-  }
-
-  // Creates, starts, waits; returns {exit code, stdout}.
-  std::pair<int, std::string> run(const Spec& spec, CreateOptions options = {}) {
-    int fds[2];
-    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-    UniqueFd readEnd(fds[0]), writeEnd(fds[1]);
-    options.stdio.out = writeEnd.get();
-    auto st = rt_.create(spec, options);
-    writeEnd.reset();
-    if (!st) {
-      ADD_FAILURE() << st.error().what();
-      return {-1, ""};
-    }
-    made_.push_back(spec.name);
-    auto started = rt_.start(spec.name);
-    EXPECT_TRUE(started) << (started ? "" : started.error().what());
-    std::string out = readFd(readEnd.get());
-    auto code = rt_.wait(spec.name, 30s);
-    EXPECT_TRUE(code) << (code ? "" : code.error().what());
-    return {code ? *code : -1, out};
-  }
-
-  Result<State> createStarted(const Spec& spec, CreateOptions options = {}) {
-    auto st = rt_.create(spec, options);
-    if (!st) return st;
-    made_.push_back(spec.name);
-    NETCTL_TRY(rt_.start(spec.name));
-    return rt_.state(spec.name);
-  }
-
-  Runtime rt_;
-  std::vector<std::string> made_;
-};
 
 std::string hexMask(uint64_t mask) { return fmt::format("{:016x}", mask); }
 
@@ -279,6 +185,7 @@ TEST_F(RuntimeTest, NoNewPrivsStopsSetuidRoot) {
   for (bool nnp : {true, false}) {
     auto spec = probeSpec(nnp ? "suid1" : "suid2", "euid");
     spec.command = suid;
+    bindProbe(spec, suid);
     spec.uid = 1000;
     spec.gid = 1000;
     spec.security.noNewPrivileges = nnp;
@@ -333,30 +240,16 @@ TEST_F(RuntimeTest, OverlayUpperLayerIsPrivate) {
   a.name = "ovl-a";
   a.command = "sleep";
   a.args = {"1000"};
+  bindProbe(a);
   Spec b = a;
   b.name = "ovl-b";
   ASSERT_TRUE(createStarted(a));
   ASSERT_TRUE(createStarted(b));
-  ExecOptions write;
-  write.argv = {selfExe(), "/etc/netctl-probe-private", "from-a"};
-  write.env = {"NETCTL_RUNTIME_PROBE=write"};
-  auto code = rt_.exec("ovl-a", write);
-  ASSERT_TRUE(code) << code.error().what();
-  EXPECT_EQ(*code, 0);
+  EXPECT_EQ(execProbe("ovl-a", "write", {"/etc/netctl-probe-private", "from-a"}).first, 0);
   // Visible in a, not on the host, not in b.
   EXPECT_FALSE(fs::exists("/etc/netctl-probe-private"));
   auto readIn = [&](const std::string& node, const std::string& path) {
-    int fds[2];
-    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-    UniqueFd r(fds[0]), w(fds[1]);
-    ExecOptions cat;
-    cat.argv = {selfExe(), path};
-    cat.env = {"NETCTL_RUNTIME_PROBE=cat"};
-    cat.stdio.out = w.get();
-    auto rc = rt_.exec(node, cat);
-    w.reset();
-    EXPECT_TRUE(rc) << (rc ? "" : rc.error().what());
-    return readFd(r.get());
+    return execProbe(node, "cat", {path}).second;
   };
   EXPECT_EQ(readIn("ovl-a", "/etc/netctl-probe-private"), "from-a");
   EXPECT_EQ(readIn("ovl-b", "/etc/netctl-probe-private").rfind("<No such file", 0), 0u);
@@ -373,6 +266,7 @@ TEST_F(RuntimeTest, ExecJoinsTheNode) {
   spec.name = "exec1";
   spec.command = "sleep";
   spec.args = {"1000"};
+  bindProbe(spec);
   auto st = createStarted(spec);
   ASSERT_TRUE(st) << st.error().what();
   int fds[2];
@@ -413,6 +307,7 @@ TEST_F(RuntimeTest, ExecWithTtyGetsAPty) {
   spec.name = "tty1";
   spec.command = "sleep";
   spec.args = {"1000"};
+  bindProbe(spec);
   ASSERT_TRUE(createStarted(spec));
   int out[2], in[2];
   ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);

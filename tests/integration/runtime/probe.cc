@@ -3,8 +3,8 @@
 // Choice: the test binary itself is the probe. When started with NETCTL_RUNTIME_PROBE=<mode>
 // in its environment, an ELF constructor runs the probe and exits before gtest's main ever
 // runs. No extra build step (tests may not add CMake targets), no compiler needed at test
-// time, and under ASan+UBSan the probe is sanitized too. The containers see the binary through
-// the host-overlay rootfs (its lower layer is the host's root).
+// time, and under ASan+UBSan the probe is sanitized too. The containers see the binary bound in
+// at its own path (fixture.h), wherever the checkout is.
 //
 // Output: "key=value" lines on stdout.
 #include <dirent.h>
