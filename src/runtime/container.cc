@@ -27,6 +27,21 @@
 namespace netctl::runtime {
 namespace {
 
+// The names inside a node's bundle dir (record::bundleDirOf), in one place.
+namespace bundle {
+constexpr char kRootfs[] = "rootfs";       // the mount point of the node's root
+constexpr char kUpper[] = "upper";         // the overlay's upper layer and work dir
+constexpr char kWork[] = "work";
+constexpr char kEtc[] = "etc";             // the /etc files of a directory rootfs
+constexpr char kUpperEtc[] = "upper/etc";  // and of an overlay rootfs
+constexpr char kExit[] = "exit";           // the command's exit status, written by the init
+constexpr char kFifo[] = "exec.fifo";      // start opens it, then the command execs
+
+std::string path(const std::string& bundleDir, const char* name) {
+  return fmt::format("{}/{}", bundleDir, name);
+}
+}  // namespace bundle
+
 // The init is our child (made without an intermediate) or came to us as to a subreaper:
 // reap it, since a zombie keeps its cgroup busy. Anyone else's child is left alone.
 void reapIfOurs(int pidfd) {
@@ -91,7 +106,7 @@ Result<void> chownIn(int dir, const std::string& name, int64_t uid, int64_t gid)
 }
 
 // The bundle, made relative to its directory's fd: rootfs/ (mount point), upper/ and work/
-// (overlay), the /etc files, the exit status file and the exec FIFO (the names of Plan's paths).
+// (overlay), the /etc files, the exit status file and the exec FIFO (bundle:: has the names).
 Result<void> makeBundle(const Spec& spec, const Plan& plan) {
   const bool overlay = spec.rootfs.kind != RootfsKind::kDirectory;
   int64_t rootUid = 0, rootGid = 0, cmdUid = spec.uid, cmdGid = spec.gid;
@@ -108,12 +123,13 @@ Result<void> makeBundle(const Spec& spec, const Plan& plan) {
       return errnoError(fmt::format("creating {}/{}", plan.bundleDir, name));
     return chownIn(dir, name, uid, gid);
   };
-  NETCTL_TRY(makeDir("rootfs", -1, -1));
-  NETCTL_TRY(makeDir("etc", -1, -1));
-  std::string etc = "etc";
+  NETCTL_TRY(makeDir(bundle::kRootfs, -1, -1));
+  NETCTL_TRY(makeDir(bundle::kEtc, -1, -1));
+  std::string etc = bundle::kEtc;
   if (overlay) {
-    for (const char* name : {"upper", "work", "upper/etc"}) NETCTL_TRY(makeDir(name, rootUid, rootGid));
-    etc = "upper/etc";
+    for (const char* name : {bundle::kUpper, bundle::kWork, bundle::kUpperEtc})
+      NETCTL_TRY(makeDir(name, rootUid, rootGid));
+    etc = bundle::kUpperEtc;
   }
   std::string resolv = NETCTL_TRY(resolvConfText(spec));
   const std::pair<const char*, std::string> files[] = {
@@ -125,11 +141,11 @@ Result<void> makeBundle(const Spec& spec, const Plan& plan) {
     NETCTL_TRY(fs::writeFileAt(dir, path, text, O_CREAT | O_EXCL | O_NOFOLLOW));
     NETCTL_TRY(chownIn(dir, path, rootUid, rootGid));
   }
-  NETCTL_TRY(fs::writeFileAt(dir, "exit", "", O_CREAT | O_EXCL | O_NOFOLLOW));
-  if (::mknodat(dir, "exec.fifo", S_IFIFO | 0600, 0) != 0)
-    return errnoError(fmt::format("mkfifo {}/exec.fifo", plan.bundleDir));
+  NETCTL_TRY(fs::writeFileAt(dir, bundle::kExit, "", O_CREAT | O_EXCL | O_NOFOLLOW));
+  if (::mknodat(dir, bundle::kFifo, S_IFIFO | 0600, 0) != 0)
+    return errnoError(fmt::format("mkfifo {}", bundle::path(plan.bundleDir, bundle::kFifo)));
   // The command opens it after switching to its own uid.
-  NETCTL_TRY(chownIn(dir, "exec.fifo", cmdUid, cmdGid));
+  NETCTL_TRY(chownIn(dir, bundle::kFifo, cmdUid, cmdGid));
   return {};
 }
 
@@ -164,7 +180,7 @@ std::string describeChildEnd(const Result<sync::Received>& r) {
 }
 
 Result<int> readExitCode(const std::string& bundleDir) {
-  auto text = fs::readFile(bundleDir + "/exit");
+  auto text = fs::readFile(bundle::path(bundleDir, bundle::kExit));
   if (!text || text->empty()) return notFound("no exit status yet");
   return exitCodeOf(std::atoi(text->c_str()));
 }
@@ -183,7 +199,7 @@ State stateOf(const record::Record& r) {
     st.status = Status::kGone;
   } else if (code) {
     st.status = Status::kStopped;
-  } else if (fs::exists(r.bundleDir + "/exec.fifo")) {
+  } else if (fs::exists(bundle::path(r.bundleDir, bundle::kFifo))) {
     st.status = Status::kCreated;
   } else {
     st.status = Status::kRunning;
@@ -226,10 +242,10 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   plan.capMask = NETCTL_TRYC(capabilityMask(spec.security), "{}", what);
   plan.seccomp = NETCTL_TRYC(seccompFor(spec, plan.capMask, root_), "{}", what);
   plan.bundleDir = record::bundleDirOf(root_, spec.name);
-  plan.rootfsDir = plan.bundleDir + "/rootfs";
-  plan.upperDir = plan.bundleDir + "/upper";
-  plan.workDir = plan.bundleDir + "/work";
-  plan.etcDir = plan.bundleDir + "/etc";
+  plan.rootfsDir = bundle::path(plan.bundleDir, bundle::kRootfs);
+  plan.upperDir = bundle::path(plan.bundleDir, bundle::kUpper);
+  plan.workDir = bundle::path(plan.bundleDir, bundle::kWork);
+  plan.etcDir = bundle::path(plan.bundleDir, bundle::kEtc);
   plan.lowerDir = spec.rootfs.kind == RootfsKind::kHost ? "/" : spec.rootfs.path;
   plan.argv.push_back(spec.command);
   plan.argv.insert(plan.argv.end(), spec.args.begin(), spec.args.end());
@@ -252,8 +268,8 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   // A wiring callback finds the netns through the init's pid, so the init must be in it first.
   plan.netFromParent = spec.namespaces.net && !spec.namespaces.user.enabled && !options.wireNetwork;
 
-  auto status = NETCTL_TRYC(fs::open(plan.bundleDir + "/exit", O_WRONLY), "{}", what);
-  auto fifo = NETCTL_TRYC(fs::open(plan.bundleDir + "/exec.fifo", O_PATH), "{}", what);
+  auto status = NETCTL_TRYC(fs::open(bundle::path(plan.bundleDir, bundle::kExit), O_WRONLY), "{}", what);
+  auto fifo = NETCTL_TRYC(fs::open(bundle::path(plan.bundleDir, bundle::kFifo), O_PATH), "{}", what);
   auto pair = NETCTL_TRYC(sync::makePair(), "{}", what);
   plan.statusFd = status.get();
   plan.fifoFd = fifo.get();
@@ -331,7 +347,8 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
   record::Record rec;
   rec.name = spec.name;
   rec.bundleDir = plan.bundleDir;
-  rec.hostsFile = spec.rootfs.kind == RootfsKind::kDirectory ? "etc/hosts" : "upper/etc/hosts";
+  const char* etc = spec.rootfs.kind == RootfsKind::kDirectory ? bundle::kEtc : bundle::kUpperEtc;
+  rec.hostsFile = fmt::format("{}/hosts", etc);
   rec.initPid = initPid;
   rec.initStart = record::startTimeOf(initPid);
   rec.commandPid = ready->pid;
@@ -361,7 +378,7 @@ Result<State> Runtime::create(const Spec& specIn, const CreateOptions& options) 
 Result<void> Runtime::start(const std::string& name) {
   const std::string what = fmt::format("starting container {}", name);
   auto rec = NETCTL_TRYC(record::read(root_, name), "{}", what);
-  std::string fifoPath = rec.bundleDir + "/exec.fifo";
+  std::string fifoPath = bundle::path(rec.bundleDir, bundle::kFifo);
   // Pinned before the FIFO opens: a short command may exec and exit right after that.
   auto command = record::openPidfd(rec.commandPid, rec.commandStart);
   if (!command && fs::exists(fifoPath)) return withContext(sysError(ESRCH, "the command process is gone"), what);
@@ -395,7 +412,7 @@ Result<void> Runtime::kill(const std::string& name, int signal) {
   // cannot forward a signal, so the command, waiting on the exec FIFO with default
   // dispositions, takes it itself, and the node stops as a running one would. SIGKILL still
   // ends the node.
-  if (signal != SIGKILL && fs::exists(rec.bundleDir + "/exec.fifo")) {
+  if (signal != SIGKILL && fs::exists(bundle::path(rec.bundleDir, bundle::kFifo))) {
     if (auto command = record::openPidfd(rec.commandPid, rec.commandStart)) {
       if (::syscall(SYS_pidfd_send_signal, command->get(), signal, nullptr, 0) != 0)
         return withContext(errnoError(fmt::format("sending signal {} to the command", signal)), what);
