@@ -2,7 +2,6 @@
 
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -46,15 +45,10 @@ Result<Spawner> Spawner::start(const Runtime& rt, const std::vector<Spec>& specs
   return Spawner(std::move(pair.parent), pid);
 }
 
-Spawner::Spawner(Spawner&& other) noexcept : sock_(std::move(other.sock_)), pid_(other.pid_) {
-  other.pid_ = -1;
-}
-
 Spawner::~Spawner() {
-  if (pid_ < 0) return;
+  if (!child_.valid()) return;  // moved from
   sock_.reset();
-  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  (void)child_.wait();  // should that fail, child_'s own destructor kills and reaps it
 }
 
 Result<pid_t> Spawner::create(size_t index) {

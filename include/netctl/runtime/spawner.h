@@ -14,6 +14,7 @@
 
 #include <vector>
 
+#include "netctl/base/process.h"
 #include "netctl/base/result.h"
 #include "netctl/base/unique_fd.h"
 #include "netctl/runtime/container.h"
@@ -25,7 +26,7 @@ class Spawner {
   // Forks the spawner. Call it while the process runs one thread. `specs` is the spawner's own
   // copy from then on: later changes in the caller do not reach it.
   static Result<Spawner> start(const Runtime& rt, const std::vector<Spec>& specs);
-  Spawner(Spawner&& other) noexcept;
+  Spawner(Spawner&&) noexcept = default;
   Spawner& operator=(Spawner&&) = delete;
   ~Spawner();  // the spawner exits when its socket closes, and is reaped here
 
@@ -34,9 +35,9 @@ class Spawner {
   Result<pid_t> create(size_t index);
 
  private:
-  Spawner(UniqueFd sock, pid_t pid) : sock_(std::move(sock)), pid_(pid) {}
+  Spawner(UniqueFd sock, pid_t pid) : sock_(std::move(sock)), child_(pid) {}
   UniqueFd sock_;
-  pid_t pid_ = -1;
+  ChildProcess child_;
 };
 
 }  // namespace netctl::runtime
