@@ -187,6 +187,7 @@ TEST_F(Link, BridgePortWithoutIpv6LinkLocal) {
   // Only the multicast route that every IPv6 device gets: no fe80::/64, no local address.
   for (const auto& r : ipJson("t-link", "-6 route show table all dev h1")) EXPECT_EQ(r["type"], "multicast") << r;
 }
+
 // The bridge's own announcements of a port's STP state (RTM_NEWLINK, family AF_BRIDGE), read
 // from a socket subscribed to RTNLGRP_LINK in ns until `quiet` passes without one.
 std::vector<int> portStates(int fd, int port, std::chrono::milliseconds quiet) {
@@ -202,8 +203,9 @@ std::vector<int> portStates(int fd, int port, std::chrono::milliseconds quiet) {
       auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_get_payload(h));
       if (h->nlmsg_type != RTM_NEWLINK || ifm->ifi_family != AF_BRIDGE || ifm->ifi_index != port) continue;
       rtattr::Table<IFLA_MAX> tb(h, sizeof(*ifm));
-      if (tb[IFLA_PROTINFO] && rtattr::Table<IFLA_BRPORT_MAX>(tb[IFLA_PROTINFO])[IFLA_BRPORT_STATE])
-        states.push_back(rtattr::Table<IFLA_BRPORT_MAX>(tb[IFLA_PROTINFO]).u8(IFLA_BRPORT_STATE));
+      if (!tb[IFLA_PROTINFO]) continue;
+      rtattr::Table<IFLA_BRPORT_MAX> brport(tb[IFLA_PROTINFO]);
+      if (brport[IFLA_BRPORT_STATE]) states.push_back(brport.u8(IFLA_BRPORT_STATE));
     }
   }
   return states;
